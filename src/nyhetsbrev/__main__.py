@@ -1,0 +1,5 @@
+"""Entry point for `python -m nyhetsbrev`."""
+
+from nyhetsbrev.cli import main
+
+main()
