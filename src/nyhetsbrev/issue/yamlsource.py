@@ -1,0 +1,204 @@
+"""Read a YAML file into plain values while keeping where every key and value stood.
+
+PyYAML's `safe_load` forgets positions and silently keeps the last of two duplicate keys; here
+the file is composed into nodes and built by hand, so every later error can name `line:col`, and
+the traps of YAML (tabs, duplicate keys, non-UTF-8 bytes, huge or empty files) are caught first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from nyhetsbrev.issue.findings import Finding
+
+MAX_BYTES = 2 * 1024 * 1024
+MAX_NODES = 200_000
+FieldPath = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class Mark:
+    line: int  # 1-based
+    col: int  # 1-based
+
+
+@dataclass(frozen=True)
+class ScalarInfo:
+    raw: str  # the scalar as written (without quotes)
+    style: str | None  # None plain, "'" or '"' quoted, "|" literal, ">" folded
+    tag: str  # what YAML resolved it to, e.g. tag:yaml.org,2002:bool
+    start: Mark
+    end_line: int
+
+
+@dataclass
+class SourceMap:
+    """Where each field path of a loaded file stands in the file."""
+
+    file: str
+    lines: list[str] = field(default_factory=list)
+    values: dict[FieldPath, Mark] = field(default_factory=dict)
+    keys: dict[FieldPath, Mark] = field(default_factory=dict)
+    scalars: dict[FieldPath, ScalarInfo] = field(default_factory=dict)
+
+    def mark(self, path: FieldPath) -> Mark:
+        """The key's position if the path names a key, else the value's, else the nearest parent."""
+        for cut in range(len(path), -1, -1):
+            prefix = path[:cut]
+            if prefix in self.keys:
+                return self.keys[prefix]
+            if prefix in self.values:
+                return self.values[prefix]
+        return Mark(1, 1)
+
+    def value_mark(self, path: FieldPath) -> Mark:
+        return self.values.get(path) or self.mark(path)
+
+
+class YamlProblem(Exception):
+    def __init__(self, finding: Finding) -> None:
+        super().__init__(finding.message)
+        self.finding = finding
+
+
+def read_yaml(path: Path, shown: str) -> tuple[Any, SourceMap, list[Finding]]:
+    """Load `path` (shown to people as `shown`). Fatal problems raise `YamlProblem`."""
+
+    def fatal(message: str, line: int = 1, col: int = 1) -> YamlProblem:
+        return YamlProblem(Finding(shown, line, col, "error", message))
+
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        raise fatal("file not found") from None
+    if path.is_dir():
+        raise fatal("is a folder, not a file")
+    if size > MAX_BYTES:
+        raise fatal(
+            f"file is {size / 1024 / 1024:.1f} MB; a newsletter file is at most "
+            f"{MAX_BYTES // 1024 // 1024} MB — is this the right file?"
+        )
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        before = data[: exc.start]
+        line = before.count(b"\n") + 1
+        col = exc.start - (before.rfind(b"\n") + 1) + 1
+        raise fatal(
+            f"not UTF-8 text (byte 0x{data[exc.start]:02X}); save the file as UTF-8 "
+            "(in Notepad: Save as → Encoding: UTF-8)",
+            line,
+            col,
+        ) from None
+    if not text.strip() or all(
+        not ln.strip() or ln.lstrip().startswith("#") for ln in text.splitlines()
+    ):
+        raise fatal("file is empty: it needs at least the fields of an issue (see docs/authoring.md)")
+    if "\x00" in text:
+        raise fatal("file contains NUL bytes: it is not a text file")
+    source = SourceMap(shown, text.splitlines())
+    for number, line_text in enumerate(source.lines, 1):
+        indent = len(line_text) - len(line_text.lstrip(" \t"))
+        if "\t" in line_text[:indent]:
+            col = line_text.index("\t") + 1
+            raise fatal("a tab in the indentation: YAML needs spaces; replace the tab", number, col)
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        problem = (exc.problem or exc.context or "not valid YAML").strip()
+        raise fatal(
+            f"not valid YAML: {problem}{_yaml_hint(problem)}",
+            (mark.line + 1) if mark else 1,
+            (mark.column + 1) if mark else 1,
+        ) from None
+    except yaml.YAMLError as exc:
+        raise fatal(f"not valid YAML: {exc}") from None
+    finally:
+        loader.dispose()
+    if node is None:
+        raise fatal("file is empty: it needs at least the fields of an issue (see docs/authoring.md)")
+    builder = _Builder(source)
+    value = builder.build(node, ())
+    return value, source, builder.findings
+
+
+def _yaml_hint(problem: str) -> str:
+    if "mapping values are not allowed" in problem:
+        return " — a colon followed by a space inside text: put the text in quotes, or use `|`"
+    if "could not find expected ':'" in problem:
+        return " — a line is missing `key:` or is indented wrongly"
+    if "found character '\\t'" in problem:
+        return " — replace the tab with spaces"
+    if "expected <block end>" in problem:
+        return " — check the indentation of this line against the one above"
+    return ""
+
+
+class _Builder:
+    def __init__(self, source: SourceMap) -> None:
+        self.source = source
+        self.findings: list[Finding] = []
+        self.count = 0
+        self.active: set[int] = set()
+        self.constructor = yaml.SafeLoader("")
+
+    def error(self, mark: Mark, message: str) -> None:
+        self.findings.append(Finding(self.source.file, mark.line, mark.col, "error", message))
+
+    def build(self, node: yaml.Node, path: FieldPath) -> Any:
+        self.count += 1
+        if self.count > MAX_NODES:
+            raise YamlProblem(
+                Finding(self.source.file, 1, 1, "error", "too many values (aliases?)")
+            )
+        mark = Mark(node.start_mark.line + 1, node.start_mark.column + 1)
+        self.source.values.setdefault(path, mark)
+        if id(node) in self.active:
+            self.error(mark, "an alias refers to itself: remove the recursive `*` reference")
+            return None
+        if isinstance(node, yaml.ScalarNode):
+            self.source.scalars[path] = ScalarInfo(
+                node.value, node.style, node.tag, mark, node.end_mark.line + 1
+            )
+            try:
+                return self.constructor.construct_object(node, deep=True)
+            except (yaml.YAMLError, ValueError, OverflowError):
+                self.error(mark, f'"{node.value}" is not a valid date or value; write YYYY-MM-DD')
+                return node.value
+        self.active.add(id(node))
+        try:
+            if isinstance(node, yaml.SequenceNode):
+                return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
+            if isinstance(node, yaml.MappingNode):
+                return self._mapping(node, path)
+        finally:
+            self.active.discard(id(node))
+        return None  # pragma: no cover
+
+    def _mapping(self, node: yaml.MappingNode, path: FieldPath) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        first_seen: dict[str, int] = {}
+        for key_node, value_node in node.value:
+            key_mark = Mark(key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            if not isinstance(key_node, yaml.ScalarNode):
+                self.error(key_mark, "a key must be a plain word, not a list or mapping")
+                continue
+            key = str(key_node.value)
+            if key in first_seen:
+                self.error(
+                    key_mark,
+                    f"`{key}` appears twice here (first at line {first_seen[key]}); YAML would "
+                    "silently keep only the last one: remove or rename one of them",
+                )
+                continue
+            first_seen[key] = key_mark.line
+            self.source.keys[(*path, key)] = key_mark
+            out[key] = self.build(value_node, (*path, key))
+        return out

@@ -1,0 +1,1 @@
+"""Rendering: Markdown, the one Jinja environment, and each edition (email, text, web, PDF)."""

@@ -1,0 +1,106 @@
+"""The one Jinja environment (per theme), built in one place, and the typed template context."""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import lru_cache
+from typing import Any, TypedDict
+
+import jinja2
+from markupsafe import Markup
+
+from nyhetsbrev import i18n
+from nyhetsbrev.issue.load import LoadedIssue
+from nyhetsbrev.issue.model import Publication, Section
+from nyhetsbrev.render import markdown
+from nyhetsbrev.theme import Theme
+
+AUTOESCAPED = (".html.j2", ".mjml.j2")
+
+
+class TemplateContext(TypedDict):
+    """What every template of a theme receives."""
+
+    issue: LoadedIssue
+    publication: Publication
+    sections: list[Section]
+    language: str
+    labels: dict[str, str]
+    title: str
+    period_label: str
+    extra: dict[str, Any]
+
+
+def context(loaded: LoadedIssue, theme: Theme, **extra: Any) -> TemplateContext:
+    return TemplateContext(
+        issue=loaded,
+        publication=loaded.publication,
+        sections=list(loaded.issue.sections),
+        language=loaded.language,
+        labels=theme.labels(loaded.language),
+        title=loaded.title,
+        period_label=loaded.period_label,
+        extra=dict(extra),
+    )
+
+
+def _autoescape(name: str | None) -> bool:
+    return bool(name and name.endswith(AUTOESCAPED))
+
+
+def md_html(text: str | None, link_attrs: str = "") -> Markup:
+    """Markdown → HTML; every character of content is escaped, raw HTML never passes through."""
+    if not text:
+        return Markup("")
+    return Markup(markdown.blocks_html(markdown.parse(text), link_attrs))
+
+
+def md_blocks(text: str | None) -> tuple[markdown.Block, ...]:
+    return markdown.parse(text) if text else ()
+
+
+def day(value: dt.date | dt.datetime, language: str) -> str:
+    return i18n.format_day(i18n.as_date(value), language)
+
+
+def date_range(start: dt.date | dt.datetime, end: dt.date | dt.datetime | None, language: str) -> str:
+    return i18n.format_range(i18n.as_date(start), i18n.as_date(end) if end else None, language)
+
+
+def numeric_date(value: dt.date, language: str) -> str:
+    return i18n.format_numeric(value, language)
+
+
+def label(labels: dict[str, str], key: str, **values: Any) -> str:
+    """`labels[key]` with {placeholders} filled; a missing key is an error, never a blank."""
+    try:
+        return labels[key].format(**values)
+    except KeyError as exc:
+        raise jinja2.UndefinedError(f"the theme has no label {exc} for this language") from exc
+
+
+@lru_cache(maxsize=8)
+def get_env(theme_path: str) -> jinja2.Environment:
+    """The Jinja environment of one theme folder: StrictUndefined, autoescaping for HTML/MJML."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(theme_path),
+        autoescape=_autoescape,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        auto_reload=True,
+    )
+    env.filters.update(
+        md_html=md_html,
+        md_blocks=md_blocks,
+        day=day,
+        date_range=date_range,
+        numeric_date=numeric_date,
+    )
+    env.globals.update(label=label)
+    return env
+
+
+def environment(theme: Theme) -> jinja2.Environment:
+    return get_env(str(theme.path))

@@ -1,0 +1,65 @@
+"""Themes: a folder of templates and labels; the workspace's `templates/<name>/` overrides the
+copy shipped inside the package, so a new workspace works without this repository."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+from nyhetsbrev.errors import RenderError
+from nyhetsbrev.workspace import Workspace
+
+PACKAGED = Path(__file__).resolve().parent / "themes"
+REQUIRED_LABEL_LANGUAGES = ("nb", "nn", "en", "sv")
+
+
+@dataclass(frozen=True)
+class Theme:
+    name: str
+    path: Path
+
+    def labels(self, language: str) -> dict[str, str]:
+        """The theme's labels in `language`; a missing one falls back to nb, never to blank."""
+        table = _labels(self.path / "labels.yaml")
+        base = table.get("nb", {})
+        return {**base, **table.get(language, {})}
+
+    def file(self, name: str) -> Path:
+        return self.path / name
+
+
+def packaged_theme_path(name: str) -> Path:
+    return PACKAGED / name
+
+
+def find_theme(ws: Workspace | None, name: str) -> Theme:
+    """templates/<name>/ of the workspace if it exists, else the packaged theme."""
+    candidates = []
+    if ws is not None:
+        candidates.append(ws.templates / name)
+    candidates.append(packaged_theme_path(name))
+    for path in candidates:
+        if (path / "labels.yaml").is_file():
+            return Theme(name, path)
+    shipped = sorted(p.name for p in PACKAGED.iterdir() if (p / "labels.yaml").is_file())
+    raise RenderError(
+        f'theme "{name}" not found in templates/ or among the shipped themes ({", ".join(shipped)}):'
+        " fix `theme:` in the publication file"
+    )
+
+
+@lru_cache(maxsize=16)
+def _labels_cached(path: str, mtime: float) -> dict[str, dict[str, str]]:
+    with open(path, encoding="utf-8") as handle:
+        data = yaml.safe_load(handle) or {}
+    return {str(lang): {str(k): str(v) for k, v in (table or {}).items()} for lang, table in data.items()}
+
+
+def _labels(path: Path) -> dict[str, dict[str, str]]:
+    try:
+        return _labels_cached(str(path), path.stat().st_mtime)
+    except (OSError, yaml.YAMLError) as exc:
+        raise RenderError(f"{path}: cannot read the theme's labels: {exc}") from exc
