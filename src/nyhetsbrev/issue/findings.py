@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+import dataclasses
+from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
 Level = Literal["error", "warning"]
@@ -19,7 +20,7 @@ class Finding:
     message: str
     field: str = ""
     code: str = ""
-    others: tuple[tuple[int, int], ...] = field(default=())
+    others: tuple[tuple[int, int], ...] = dataclasses.field(default=())
 
     def format(self) -> str:
         where = f"{self.file}:{self.line}:{self.col}"
