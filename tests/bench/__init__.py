@@ -1,0 +1,1 @@
+"""Benchmarks for `make bench`: each module has run() -> list of printed lines."""
