@@ -17,7 +17,7 @@ from nyhetsbrev.errors import IssueError
 from nyhetsbrev.i18n import period_label
 from nyhetsbrev.issue.findings import Finding, sort_key, summary
 from nyhetsbrev.issue.model import ISSUE_ID, Issue, Publication, quarter_period
-from nyhetsbrev.issue.yamlsource import FieldPath, SourceMap, YamlProblem, read_yaml
+from nyhetsbrev.issue.yamlsource import FieldPath, SourceMap, YamlProblem, dotted, read_yaml
 from nyhetsbrev.render import markdown
 from nyhetsbrev.workspace import Workspace
 
@@ -152,16 +152,9 @@ def _markdown_traps(data: Any, source: SourceMap) -> list[Finding]:
                     f"this text spans several lines but is not a `|` block, so YAML {how} "
                     "(paragraphs and lists are lost): write `" + str(path[-1]) + ": |` and "
                     "indent the text below it",
-                    field=_dotted(path),
+                    field=dotted(path),
                 ))
     return found
-
-
-def _dotted(path: FieldPath) -> str:
-    out = ""
-    for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
-    return out
 
 
 def _data_path(loc: tuple[Any, ...], data: Any, kind: str) -> FieldPath:
@@ -221,7 +214,7 @@ def _explain(
         mark = source.mark(path) if kind in ("missing", "extra_forbidden") else source.value_mark(path)
         if kind == "missing":
             mark = source.mark(path[:-1])
-        findings[path] = Finding(source.file, mark.line, mark.col, "error", message, _dotted(path))
+        findings[path] = Finding(source.file, mark.line, mark.col, "error", message, dotted(path))
     return list(findings.values())
 
 
@@ -295,7 +288,7 @@ def _semantic(issue: Issue, issue_id: str, folder: Path, source: SourceMap) -> l
 
     def add(path: FieldPath, message: str, *, key: bool = False) -> None:
         mark = source.mark(path) if key else source.value_mark(path)
-        out.append(Finding(source.file, mark.line, mark.col, "error", message, _dotted(path)))
+        out.append(Finding(source.file, mark.line, mark.col, "error", message, dotted(path)))
 
     start, end = quarter_period(issue_id)
     if issue.period and (issue.period.start, issue.period.end) != (start, end):
@@ -306,7 +299,7 @@ def _semantic(issue: Issue, issue_id: str, folder: Path, source: SourceMap) -> l
         if not URL_OK.match(href) and href.strip():
             out.append(Finding(source.file, line, col, "error",
                                f'not a link address: "{href}" — write it in full with https://',
-                               _dotted(path)))
+                               dotted(path)))
     for s, section in enumerate(issue.sections):
         for a, article in enumerate(section.articles):
             base: FieldPath = ("sections", s, "articles", a)

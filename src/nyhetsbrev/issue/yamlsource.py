@@ -7,6 +7,7 @@ the traps of YAML (tabs, duplicate keys, non-UTF-8 bytes, huge or empty files) a
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,8 @@ from nyhetsbrev.issue.findings import Finding
 
 MAX_BYTES = 2 * 1024 * 1024
 MAX_NODES = 200_000
+# What YAML refuses to read: C0 controls other than tab/newline/CR, DEL, C1 controls, and so on.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufffe\uffff]")
 FieldPath = tuple[str | int, ...]
 
 
@@ -107,14 +110,30 @@ def read_yaml(path: Path, shown: str) -> tuple[Any, SourceMap, list[Finding]]:
         if "\t" in line_text[:indent]:
             col = line_text.index("\t") + 1
             raise fatal("a tab in the indentation: YAML needs spaces; replace the tab", number, col)
+    bad = _CONTROL.search(text)
+    if bad:
+        before = text[: bad.start()]
+        raise fatal(
+            f"the file contains an invisible control character (U+{ord(bad.group()):04X}), "
+            "often pasted from Word or a PDF: delete it",
+            before.count("\n") + 1,
+            bad.start() - (before.rfind("\n") + 1) + 1,
+        )
     loader = yaml.SafeLoader(text)
     try:
         node = loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = (exc.problem or exc.context or "not valid YAML").strip()
+        context = (exc.context or "").strip()
+        message = f"not valid YAML: {problem}{_yaml_hint(problem)}"
+        if "quoted scalar" in context and exc.context_mark is not None:
+            mark = exc.context_mark
+            message = "a quoted text is never closed: add the closing quote (or remove the opening one)"
+        elif "single document" in context:
+            message = "a second document starts here (a `---` line): an issue is one document; remove it"
         raise fatal(
-            f"not valid YAML: {problem}{_yaml_hint(problem)}",
+            message,
             (mark.line + 1) if mark else 1,
             (mark.column + 1) if mark else 1,
         ) from None
@@ -127,6 +146,13 @@ def read_yaml(path: Path, shown: str) -> tuple[Any, SourceMap, list[Finding]]:
     builder = _Builder(source)
     value = builder.build(node, ())
     return value, source, builder.findings
+
+
+def dotted(path: FieldPath) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
+    return out
 
 
 def _yaml_hint(problem: str) -> str:
@@ -149,8 +175,10 @@ class _Builder:
         self.active: set[int] = set()
         self.constructor = yaml.SafeLoader("")
 
-    def error(self, mark: Mark, message: str) -> None:
-        self.findings.append(Finding(self.source.file, mark.line, mark.col, "error", message))
+    def error(self, mark: Mark, message: str, path: FieldPath = ()) -> None:
+        self.findings.append(
+            Finding(self.source.file, mark.line, mark.col, "error", message, dotted(path))
+        )
 
     def build(self, node: yaml.Node, path: FieldPath) -> Any:
         self.count += 1
@@ -170,7 +198,12 @@ class _Builder:
             try:
                 return self.constructor.construct_object(node, deep=True)
             except (yaml.YAMLError, ValueError, OverflowError):
-                self.error(mark, f'"{node.value}" is not a valid date or value; write YYYY-MM-DD')
+                self.error(
+                    mark,
+                    f'"{node.value}" looks like a date but is not a real one: check the day and '
+                    "month (YYYY-MM-DD)",
+                    path,
+                )
                 return node.value
         self.active.add(id(node))
         try:

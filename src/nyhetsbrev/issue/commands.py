@@ -1,0 +1,142 @@
+"""The editor's authoring verbs: `init`, `check`, `new`, `schema`."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import click
+
+from nyhetsbrev.cli_support import AppContext, pass_app
+from nyhetsbrev.errors import IssueError, WorkspaceError
+from nyhetsbrev.issue.findings import Finding, summary
+from nyhetsbrev.issue.model import json_schemas
+from nyhetsbrev.workspace import Workspace
+
+ISSUE_ARG = click.argument("issue_id", metavar="ID")
+
+
+def check_findings(ws: Workspace, issue_id: str) -> list[Finding]:
+    """Load and lint: every error and editorial warning of an issue."""
+    from nyhetsbrev.issue.lint import lint
+    from nyhetsbrev.issue.load import load
+
+    loaded, findings = load(ws, issue_id)
+    if loaded is not None:
+        findings = findings + lint(loaded)
+    return findings
+
+
+def print_findings(findings: list[Finding]) -> None:
+    for finding in findings:
+        color = "red" if finding.level == "error" else "yellow"
+        text = finding.format()
+        head, _, rest = text.partition(f": {finding.level}: ")
+        click.echo(f"{head}: " + click.style(finding.level, fg=color, bold=True) + f": {rest}")
+
+
+@click.command()
+@ISSUE_ARG
+@click.option("--strict", is_flag=True, help="Exit 1 on warnings too.")
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+    help="json: one object for tools and editors.",
+)
+@pass_app
+def check(app: AppContext, issue_id: str, strict: bool, fmt: str) -> None:
+    """Check an issue: every error and editorial warning at once, as file:line:col.
+
+    Exit status 1 when there are errors (or warnings, with --strict).
+    """
+    findings = check_findings(app.workspace, issue_id)
+    errors = sum(1 for f in findings if f.level == "error")
+    warnings = len(findings) - errors
+    if fmt == "json":
+        click.echo(json.dumps({
+            "issue": issue_id,
+            "errors": errors,
+            "warnings": sum(1 + len(f.others) for f in findings if f.level == "warning"),
+            "findings": [f.as_json() for f in findings],
+        }, ensure_ascii=False, indent=2))
+    else:
+        print_findings(findings)
+        verdict = "fix the errors above" if errors else (
+            "ready to build" + (" (the warnings above are worth a look)" if warnings else ""))
+        click.echo(f"{issue_id}: {summary(findings)} — {verdict}")
+    if errors or (strict and warnings):
+        raise SystemExit(1)
+
+
+@click.command()
+@ISSUE_ARG
+@click.option("--from", "source_id", metavar="ID", help="Scaffold from this issue instead of the latest.")
+@pass_app
+def new(app: AppContext, issue_id: str, source_id: str | None) -> None:
+    """Start a new issue from the latest earlier one.
+
+    Keeps section headings, articles marked `recurring: true` and events on or after the new
+    period; sets the period from the id; drops everything else. Never overwrites an issue.
+    """
+    from nyhetsbrev.issue.scaffold import scaffold
+
+    ws = app.workspace
+    made = scaffold(ws, issue_id, source_id)
+    origin = f"from {made.source_id}" if made.source_id else "(no earlier issue to copy from)"
+    click.echo(f"Created {ws.relative(made.path)} {origin}: {made.sections} sections, "
+               f"{made.articles_kept} recurring articles kept, {made.events_kept} upcoming events "
+               "carried over.")
+    click.echo(f"Next: write the articles, then run `nyhetsbrev check {issue_id}`.")
+
+
+def write_schemas(newsletters: Path) -> list[Path]:
+    written = []
+    for name, schema in json_schemas().items():
+        path = newsletters / f"{name}.schema.json"
+        text = json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
+        if not path.exists() or path.read_text(encoding="utf-8") != text:
+            path.write_text(text, encoding="utf-8")
+        written.append(path)
+    return written
+
+
+@click.command()
+@click.option("--check", "verify", is_flag=True, help="Exit 1 if the files are out of date.")
+@pass_app
+def schema(app: AppContext, verify: bool) -> None:
+    """Write the JSON Schemas editors' tools use (newsletters/*.schema.json), from the model."""
+    ws = app.workspace
+    if verify:
+        stale = [
+            name for name, data in json_schemas().items()
+            if not (ws.newsletters / f"{name}.schema.json").exists()
+            or json.loads((ws.newsletters / f"{name}.schema.json").read_text("utf-8")) != data
+        ]
+        if stale:
+            raise IssueError(f"out of date: {', '.join(stale)} schema — run `nyhetsbrev schema`")
+        click.echo("schemas are up to date")
+        return
+    for path in write_schemas(ws.newsletters):
+        click.echo(f"wrote {ws.relative(path)}")
+
+
+@click.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+def init(directory: Path) -> None:
+    """Create a new workspace in DIRECTORY: masthead, KOM theme, an example issue."""
+    from nyhetsbrev.issue.starter import create_workspace
+
+    if Workspace.is_workspace(directory):
+        raise WorkspaceError(f"{directory} is already a workspace (it has newsletters/)")
+    if directory.exists() and any(directory.iterdir()):
+        raise WorkspaceError(f"{directory} exists and is not empty: name a new or empty folder")
+    try:
+        made = create_workspace(directory)
+    except OSError as exc:
+        shutil.rmtree(directory, ignore_errors=True)
+        raise WorkspaceError(f"cannot create {directory}: {exc.strerror or exc}") from exc
+    click.echo(f"Created workspace {directory}:")
+    for line in made:
+        click.echo(f"  {line}")
+    issue_id = made[-1].split("/")[1]
+    click.echo(f"Next: cd {directory} && nyhetsbrev check {issue_id}")

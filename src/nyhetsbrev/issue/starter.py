@@ -1,0 +1,36 @@
+"""`nyhetsbrev init`: a new workspace that works without this repository."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from nyhetsbrev.issue.commands import write_schemas
+from nyhetsbrev.issue.lint import today
+from nyhetsbrev.theme import packaged_theme_path
+
+STARTER = Path(__file__).resolve().parent.parent / "starter"
+GITIGNORE = "build/\ncontacts/*.sqlite*\n.venv/\n"
+
+
+def create_workspace(directory: Path) -> list[str]:
+    """Create the folders, masthead, schemas, theme copy and an example issue; list what was made."""
+    now = today()
+    issue_id = f"{now.year}-q{(now.month - 1) // 3 + 1}"
+    for name in ("newsletters", "templates", "contacts", "build"):
+        (directory / name).mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(STARTER / "kom.yaml", directory / "newsletters" / "kom.yaml")
+    write_schemas(directory / "newsletters")
+    issue_dir = directory / "newsletters" / issue_id
+    issue_dir.mkdir()
+    shutil.copyfile(STARTER / "example-issue.yaml", issue_dir / "issue.yaml")
+    shutil.copytree(packaged_theme_path("kom"), directory / "templates" / "kom",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    (directory / ".gitignore").write_text(GITIGNORE, encoding="utf-8")
+    return [
+        "newsletters/kom.yaml  (the masthead: edit names, addresses, about text)",
+        "newsletters/issue.schema.json, publication.schema.json  (editor completion)",
+        "templates/kom/  (the theme: templates and labels)",
+        "contacts/, build/",
+        f"newsletters/{issue_id}/issue.yaml  (an example issue)",
+    ]
