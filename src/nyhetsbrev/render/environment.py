@@ -12,7 +12,7 @@ from markupsafe import Markup
 from nyhetsbrev import i18n
 from nyhetsbrev.issue.load import LoadedIssue
 from nyhetsbrev.issue.model import Publication, Section
-from nyhetsbrev.render import markdown
+from nyhetsbrev.render import markdown, typstcode
 from nyhetsbrev.theme import Theme
 
 AUTOESCAPED = (".html.j2", ".mjml.j2")
@@ -97,6 +97,11 @@ def get_env(theme_path: str) -> jinja2.Environment:
         day=day,
         date_range=date_range,
         numeric_date=numeric_date,
+    )
+    env.filters.update(  # the PDF edition: content only as Typst string literals
+        typst_str=typstcode.typst_str,
+        typst_md=typstcode.md_typst,
+        typst_fmt=typstcode.typst_fmt,
     )
     env.globals.update(label=label)
     return env
