@@ -64,7 +64,7 @@ def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture
-def cli() -> "CliCaller":
+def cli() -> CliCaller:
     return CliCaller()
 
 
@@ -74,7 +74,9 @@ class CliCaller:
     def __init__(self) -> None:
         self.runner = CliRunner()
 
-    def __call__(self, *args: str, input: str | None = None, env: dict[str, str] | None = None) -> Result:
+    def __call__(
+        self, *args: str, input: str | None = None, env: dict[str, str] | None = None
+    ) -> Result:
         from nyhetsbrev.cli import main
 
         return self.runner.invoke(main, list(args), input=input, env=env, catch_exceptions=False)

@@ -1,4 +1,4 @@
-"""The one exception root and one subclass per stage; the user sees `Error: …`, never a traceback."""
+"""One exception root and one subclass per stage: the user sees `Error: …`, never a traceback."""
 
 from __future__ import annotations
 

@@ -46,8 +46,8 @@ def find_theme(ws: Workspace | None, name: str) -> Theme:
             return Theme(name, path)
     shipped = sorted(p.name for p in PACKAGED.iterdir() if (p / "labels.yaml").is_file())
     raise RenderError(
-        f'theme "{name}" not found in templates/ or among the shipped themes ({", ".join(shipped)}):'
-        " fix `theme:` in the publication file"
+        f'theme "{name}" not found in templates/ or among the shipped themes '
+        f"({', '.join(shipped)}): fix `theme:` in the publication file"
     )
 
 
@@ -55,7 +55,10 @@ def find_theme(ws: Workspace | None, name: str) -> Theme:
 def _labels_cached(path: str, mtime: float) -> dict[str, dict[str, str]]:
     with open(path, encoding="utf-8") as handle:
         data = yaml.safe_load(handle) or {}
-    return {str(lang): {str(k): str(v) for k, v in (table or {}).items()} for lang, table in data.items()}
+    return {
+        str(lang): {str(k): str(v) for k, v in (table or {}).items()}
+        for lang, table in data.items()
+    }
 
 
 def _labels(path: Path) -> dict[str, dict[str, str]]:

@@ -98,8 +98,10 @@ def test_new_scaffolds_from_the_latest_issue(workspace: Path, cli) -> None:
     text = (workspace / "newsletters" / "2025-q1" / "issue.yaml").read_text("utf-8")
     assert text.startswith("# yaml-language-server: $schema=../issue.schema.json\n")
     data = yaml.safe_load(text)
-    assert data["period"] == {"start": __import__("datetime").date(2025, 1, 1),
-                              "end": __import__("datetime").date(2025, 3, 31)}
+    assert data["period"] == {
+        "start": __import__("datetime").date(2025, 1, 1),
+        "end": __import__("datetime").date(2025, 3, 31),
+    }
     titles = [s["title"] for s in data["sections"]]
     assert titles[0] == "Verdt å merke seg" and len(titles) == 5
     kept = [a["title"] for s in data["sections"] for a in s["articles"]]

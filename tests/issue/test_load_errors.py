@@ -1,4 +1,4 @@
-"""Every bad input gives one clear located line (file:line:col: what — how to fix), never a traceback."""
+"""Every bad input gives one clear located line and never a traceback."""
 
 from __future__ import annotations
 
@@ -45,7 +45,9 @@ def test_bad_input_reports_exactly(
     assert errors(workspace) == [line.replace("F:", f"{ISSUE}:", 1) for line in expected]
 
 
-@pytest.mark.parametrize(("name", "content", "expected"), CASES[:12], ids=[c[0] for c in CASES[:12]])
+@pytest.mark.parametrize(
+    ("name", "content", "expected"), CASES[:12], ids=[c[0] for c in CASES[:12]]
+)
 def test_bad_input_through_the_cli(
     workspace: Path, cli, name: str, content: str | bytes, expected: list[str]
 ) -> None:
@@ -85,9 +87,9 @@ def test_errors_in_the_publication_are_located_there(workspace: Path) -> None:
     found = errors(workspace)
     assert len(found) == 2
     assert found[0].startswith("newsletters/kom.yaml:")
-    assert ": error: shortname: unknown field `shortname`: did you mean \"short_name\"?" in found[1] or any(
-        'did you mean "short_name"' in line for line in found
-    )
+    assert ': error: shortname: unknown field `shortname`: did you mean "short_name"?' in found[
+        1
+    ] or any('did you mean "short_name"' in line for line in found)
     assert any("`short_name` is required here" in line for line in found)
 
 
@@ -108,7 +110,9 @@ def test_missing_issue_and_bad_id(workspace: Path, cli) -> None:
 YAMLISH = st.text(alphabet=string.printable + "æøåÆØÅ:-#&*!|>'\"[]{}%@`\t", max_size=400)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(text=YAMLISH)
 def test_random_yaml_never_raises(workspace: Path, text: str) -> None:
     write_issue(workspace, text)
@@ -116,7 +120,9 @@ def test_random_yaml_never_raises(workspace: Path, text: str) -> None:
     assert issue is not None or findings
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(data=st.binary(max_size=400))
 def test_random_bytes_never_raise(workspace: Path, data: bytes) -> None:
     write_issue(workspace, data)
@@ -124,7 +130,9 @@ def test_random_bytes_never_raise(workspace: Path, data: bytes) -> None:
     assert issue is not None or findings
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     key=st.sampled_from(["title", "body", "deadline", "language", "events", "image", "recurring"]),
     value=st.one_of(st.text(max_size=30), st.integers(), st.booleans(), st.dates(), st.none()),

@@ -40,7 +40,11 @@ def print_findings(findings: list[Finding]) -> None:
 @ISSUE_ARG
 @click.option("--strict", is_flag=True, help="Exit 1 on warnings too.")
 @click.option(
-    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
     help="json: one object for tools and editors.",
 )
 @pass_app
@@ -53,16 +57,25 @@ def check(app: AppContext, issue_id: str, strict: bool, fmt: str) -> None:
     errors = sum(1 for f in findings if f.level == "error")
     warnings = len(findings) - errors
     if fmt == "json":
-        click.echo(json.dumps({
-            "issue": issue_id,
-            "errors": errors,
-            "warnings": sum(1 + len(f.others) for f in findings if f.level == "warning"),
-            "findings": [f.as_json() for f in findings],
-        }, ensure_ascii=False, indent=2))
+        click.echo(
+            json.dumps(
+                {
+                    "issue": issue_id,
+                    "errors": errors,
+                    "warnings": sum(1 + len(f.others) for f in findings if f.level == "warning"),
+                    "findings": [f.as_json() for f in findings],
+                },
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
     else:
         print_findings(findings)
-        verdict = "fix the errors above" if errors else (
-            "ready to build" + (" (the warnings above are worth a look)" if warnings else ""))
+        verdict = (
+            "fix the errors above"
+            if errors
+            else ("ready to build" + (" (the warnings above are worth a look)" if warnings else ""))
+        )
         click.echo(f"{issue_id}: {summary(findings)} — {verdict}")
     if errors or (strict and warnings):
         raise SystemExit(1)
@@ -70,7 +83,9 @@ def check(app: AppContext, issue_id: str, strict: bool, fmt: str) -> None:
 
 @click.command()
 @ISSUE_ARG
-@click.option("--from", "source_id", metavar="ID", help="Scaffold from this issue instead of the latest.")
+@click.option(
+    "--from", "source_id", metavar="ID", help="Scaffold from this issue instead of the latest."
+)
 @pass_app
 def new(app: AppContext, issue_id: str, source_id: str | None) -> None:
     """Start a new issue from the latest earlier one.
@@ -83,9 +98,11 @@ def new(app: AppContext, issue_id: str, source_id: str | None) -> None:
     ws = app.workspace
     made = scaffold(ws, issue_id, source_id)
     origin = f"from {made.source_id}" if made.source_id else "(no earlier issue to copy from)"
-    click.echo(f"Created {ws.relative(made.path)} {origin}: {made.sections} sections, "
-               f"{made.articles_kept} recurring articles kept, {made.events_kept} upcoming events "
-               "carried over.")
+    click.echo(
+        f"Created {ws.relative(made.path)} {origin}: {made.sections} sections, "
+        f"{made.articles_kept} recurring articles kept, {made.events_kept} upcoming events "
+        "carried over."
+    )
     click.echo(f"Next: write the articles, then run `nyhetsbrev check {issue_id}`.")
 
 
@@ -108,7 +125,8 @@ def schema(app: AppContext, verify: bool) -> None:
     ws = app.workspace
     if verify:
         stale = [
-            name for name, data in json_schemas().items()
+            name
+            for name, data in json_schemas().items()
             if not (ws.newsletters / f"{name}.schema.json").exists()
             or json.loads((ws.newsletters / f"{name}.schema.json").read_text("utf-8")) != data
         ]

@@ -13,10 +13,27 @@ from nyhetsbrev.issue.yamlsource import FieldPath
 
 PREHEADER_MAX = 130
 TODAY_ENV = "NYHETSBREV_TODAY"
-VAGUE_LINK_TEXT = frozenset({
-    "her", "se her", "klikk her", "trykk her", "les mer", "mer", "lenke", "denne lenken",
-    "here", "click here", "read more", "more", "link", "this link", "här", "klicka här", "läs mer",
-})
+VAGUE_LINK_TEXT = frozenset(
+    {
+        "her",
+        "se her",
+        "klikk her",
+        "trykk her",
+        "les mer",
+        "mer",
+        "lenke",
+        "denne lenken",
+        "here",
+        "click here",
+        "read more",
+        "more",
+        "link",
+        "this link",
+        "här",
+        "klicka här",
+        "läs mer",
+    }
+)
 PLACEHOLDER_HOST = re.compile(r"^https?://([^/]*\.)?example\.(com|org|net|no)(/|$)", re.I)
 PLACEHOLDER_WORD = re.compile(r"\b(TODO|XXX|FIXME|TBD)\b")
 
@@ -43,8 +60,11 @@ def lint(loaded: LoadedIssue, *, on: dt.date | None = None) -> list[Finding]:
         _check_link(warn, path, text, href, line, col)
     for s, section in enumerate(issue.sections):
         if not section.articles:
-            warn(("sections", s), "empty-section",
-                 "section has no articles yet: add articles, or remove the section")
+            warn(
+                ("sections", s),
+                "empty-section",
+                "section has no articles yet: add articles, or remove the section",
+            )
         for a, article in enumerate(section.articles):
             base: FieldPath = ("sections", s, "articles", a)
             for e, event in enumerate(article.events):
@@ -52,48 +72,80 @@ def lint(loaded: LoadedIssue, *, on: dt.date | None = None) -> list[Finding]:
                 if event.url is not None:
                     _check_link(warn, (*path, "url"), event.title, event.url, 0, 0)
                 if event.last_day < now:
-                    warn(path, "event-past", f"event is already over (today is {now.isoformat()}): "
-                         "remove it, or move it to a report of what happened")
+                    warn(
+                        path,
+                        "event-past",
+                        f"event is already over (today is {now.isoformat()}): "
+                        "remove it, or move it to a report of what happened",
+                    )
                 elif event.last_day < loaded.period[1]:
-                    warn(path, "event-early", "event ends before this issue's period ends, so "
-                         "it may be over when readers get the issue: check it belongs here")
+                    warn(
+                        path,
+                        "event-early",
+                        "event ends before this issue's period ends, so "
+                        "it may be over when readers get the issue: check it belongs here",
+                    )
             for d, decision in enumerate(article.decisions):
                 if decision.url is not None:
-                    _check_link(warn, (*base, "decisions", d, "url"), decision.title,
-                                decision.url, 0, 0)
+                    _check_link(
+                        warn, (*base, "decisions", d, "url"), decision.title, decision.url, 0, 0
+                    )
             if article.deadline is not None and article.deadline < now:
-                warn((*base, "deadline"), "deadline-past",
-                     f"deadline has passed (today is {now.isoformat()}): remove or update the item")
+                warn(
+                    (*base, "deadline"),
+                    "deadline-past",
+                    f"deadline has passed (today is {now.isoformat()}): remove or update the item",
+                )
             for field in ("title", "body", "after"):
                 value = getattr(article, field)
                 if value and PLACEHOLDER_WORD.search(value):
-                    warn((*base, field), "placeholder-text",
-                         "text still has a TODO/XXX marker: finish the text")
+                    warn(
+                        (*base, field),
+                        "placeholder-text",
+                        "text still has a TODO/XXX marker: finish the text",
+                    )
     titles = Counter(a.title.strip().casefold() for s in issue.sections for a in s.articles)
     seen: set[str] = set()
     for s, section in enumerate(issue.sections):
         for a, article in enumerate(section.articles):
             key = article.title.strip().casefold()
             if titles[key] > 1 and key in seen:
-                warn(("sections", s, "articles", a, "title"), "duplicate-title",
-                     f'article title "{article.title}" is used more than once: '
-                     "give each article its own title, or merge them")
+                warn(
+                    ("sections", s, "articles", a, "title"),
+                    "duplicate-title",
+                    f'article title "{article.title}" is used more than once: '
+                    "give each article its own title, or merge them",
+                )
             seen.add(key)
     if not issue.preheader or not issue.preheader.strip():
-        warn((), "preheader-missing",
-             "no preheader: add `preheader:` — one sentence the inbox shows after the subject",
-             line=1, col=1)
+        warn(
+            (),
+            "preheader-missing",
+            "no preheader: add `preheader:` — one sentence the inbox shows after the subject",
+            line=1,
+            col=1,
+        )
     elif len(issue.preheader) > PREHEADER_MAX:
-        warn(("preheader",), "preheader-long",
-             f"preheader is {len(issue.preheader)} characters; inboxes show about "
-             f"{PREHEADER_MAX}: shorten it")
+        warn(
+            ("preheader",),
+            "preheader-long",
+            f"preheader is {len(issue.preheader)} characters; inboxes show about "
+            f"{PREHEADER_MAX}: shorten it",
+        )
     url = loaded.publication.public_url
     if url and PLACEHOLDER_HOST.match(url):
         pub = os.path.relpath(loaded.publication_path)
-        found.append(Finding(pub.replace(os.sep, "/"), _line_of(loaded, "public_url"), 1,
-                             "warning", f"is a placeholder ({url}): set it to where "
-                             "`nyhetsbrev serve` runs before sending", "public_url",
-                             "placeholder-public-url"))
+        found.append(
+            Finding(
+                pub.replace(os.sep, "/"),
+                _line_of(loaded, "public_url"),
+                1,
+                "warning",
+                f"is a placeholder ({url}): set it to where `nyhetsbrev serve` runs before sending",
+                "public_url",
+                "placeholder-public-url",
+            )
+        )
     return group(found)
 
 
@@ -102,16 +154,32 @@ def _check_link(warn: object, path: FieldPath, text: str, href: str, line: int, 
     target = href.strip()
     if target in ("", "#") or PLACEHOLDER_HOST.match(target) or PLACEHOLDER_WORD.search(target):
         shown = target or "(empty)"
-        warn(path, "placeholder-link", f'link goes to "{shown}", a placeholder: '
-             "give it the real address", line=line, col=col)
+        warn(
+            path,
+            "placeholder-link",
+            f'link goes to "{shown}", a placeholder: give it the real address',
+            line=line,
+            col=col,
+        )
     elif target.lower().startswith("http://"):
-        warn(path, "http-link", f"link uses http:// ({target}): use https:// if the site has it",
-             line=line, col=col)
+        warn(
+            path,
+            "http-link",
+            f"link uses http:// ({target}): use https:// if the site has it",
+            line=line,
+            col=col,
+        )
     normalised = " ".join(text.strip(" .,:;!").casefold().split())
     if normalised in VAGUE_LINK_TEXT:
-        warn(path, "vague-link-text", f'link text "{text.strip()}" does not say where it leads '
-             "(WCAG 2.4.4): link the words that name the target, e.g. "
-             "[Veileder for identifisering](https://…)", line=line, col=col)
+        warn(
+            path,
+            "vague-link-text",
+            f'link text "{text.strip()}" does not say where it leads '
+            "(WCAG 2.4.4): link the words that name the target, e.g. "
+            "[Veileder for identifisering](https://…)",
+            line=line,
+            col=col,
+        )
 
 
 def _line_of(loaded: LoadedIssue, key: str) -> int:
@@ -134,6 +202,16 @@ def group(findings: list[Finding]) -> list[Finding]:
     for items in groups.values():
         first = items[0]
         others = tuple((f.line, f.col) for f in items[1:])
-        out.append(Finding(first.file, first.line, first.col, first.level, first.message,
-                           first.field, first.code, others))
+        out.append(
+            Finding(
+                first.file,
+                first.line,
+                first.col,
+                first.level,
+                first.message,
+                first.field,
+                first.code,
+                others,
+            )
+        )
     return sorted(out, key=sort_key)

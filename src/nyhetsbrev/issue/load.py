@@ -1,4 +1,4 @@
-"""YAML → typed model, with every error located (`file:line:col`), explained and reported at once."""
+"""YAML → typed model; every error located (`file:line:col`), explained, and reported at once."""
 
 from __future__ import annotations
 
@@ -16,13 +16,17 @@ from pydantic import BaseModel, ValidationError
 from nyhetsbrev.errors import IssueError
 from nyhetsbrev.i18n import period_label
 from nyhetsbrev.issue.findings import Finding, sort_key, summary
-from nyhetsbrev.issue.model import ISSUE_ID, Issue, Publication, quarter_period
-from nyhetsbrev.issue.yamlsource import FieldPath, SourceMap, YamlProblem, dotted, read_yaml
+from nyhetsbrev.issue.model import ISSUE_ID as ISSUE_ID
+from nyhetsbrev.issue.model import Issue, Publication, quarter_period
+from nyhetsbrev.issue.yamlsource import FieldPath, SourceMap, YamlProblem, read_yaml
+from nyhetsbrev.issue.yamlsource import dotted as dotted
 from nyhetsbrev.render import markdown
 from nyhetsbrev.workspace import Workspace
 
 MARKDOWN_FIELDS = frozenset({"body", "after", "description"})
-URL_OK = re.compile(r"^(https?://[^\s/]+\.[^\s]*|https?://localhost[^\s]*|mailto:[^\s@]+@[^\s]+|#)$")
+URL_OK = re.compile(
+    r"^(https?://[^\s/]+\.[^\s]*|https?://localhost[^\s]*|mailto:[^\s@]+@[^\s]+|#)$"
+)
 ISO_DAY = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}$")
 
 
@@ -128,10 +132,20 @@ def _load_model(
         return None, None, [problem.finding]
     if not isinstance(data, dict):
         kind = "a list" if isinstance(data, list) else f"a single value ({data!r:.40})"
-        return None, source, [
-            Finding(shown, 1, 1, "error", f"expected fields (`key: value` lines) at the top, "
-                    f"found {kind}: see docs/authoring.md for the format")
-        ]
+        return (
+            None,
+            source,
+            [
+                Finding(
+                    shown,
+                    1,
+                    1,
+                    "error",
+                    f"expected fields (`key: value` lines) at the top, "
+                    f"found {kind}: see docs/authoring.md for the format",
+                )
+            ],
+        )
     findings += _markdown_traps(data, source)
     if findings:  # duplicate keys etc.: the data is not what the editor wrote; stop here
         return None, source, findings
@@ -144,16 +158,17 @@ def _load_model(
 def _markdown_traps(data: Any, source: SourceMap) -> list[Finding]:
     found = []
     for path, info in source.scalars.items():
-        if path and path[-1] in MARKDOWN_FIELDS and info.style not in ("|",):
-            if info.end_line > info.start.line and info.raw.strip():
-                how = "folded it into one line" if info.style in (None, ">") else "joined its lines"
-                found.append(Finding(
-                    source.file, info.start.line, info.start.col, "error",
-                    f"this text spans several lines but is not a `|` block, so YAML {how} "
-                    "(paragraphs and lists are lost): write `" + str(path[-1]) + ": |` and "
-                    "indent the text below it",
-                    field=dotted(path),
-                ))
+        folded = info.style != "|" and info.end_line > info.start.line and info.raw.strip()
+        if not (path and path[-1] in MARKDOWN_FIELDS and folded):
+            continue
+        how = "folded it into one line" if info.style in (None, ">") else "joined its lines"
+        message = (
+            f"this text spans several lines but is not a `|` block, so YAML {how} "
+            f"(paragraphs and lists are lost): write `{path[-1]}: |` and indent the text below it"
+        )
+        found.append(
+            Finding(source.file, info.start.line, info.start.col, "error", message, dotted(path))
+        )
     return found
 
 
@@ -162,10 +177,9 @@ def _data_path(loc: tuple[Any, ...], data: Any, kind: str) -> FieldPath:
     path: list[str | int] = []
     node = data
     for i, part in enumerate(loc):
-        if isinstance(node, dict) and part in node:
-            node = node[part]
-            path.append(part)
-        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+        in_dict = isinstance(node, dict) and part in node
+        in_list = isinstance(node, list) and isinstance(part, int) and part < len(node)
+        if in_dict or in_list:
             node = node[part]
             path.append(part)
         elif kind in ("missing", "extra_forbidden") and i == len(loc) - 1 and isinstance(part, str):
@@ -211,7 +225,9 @@ def _explain(
         if path in findings:
             continue
         message = _message(err, path, source, model)
-        mark = source.mark(path) if kind in ("missing", "extra_forbidden") else source.value_mark(path)
+        mark = (
+            source.mark(path) if kind in ("missing", "extra_forbidden") else source.value_mark(path)
+        )
         if kind == "missing":
             mark = source.mark(path[:-1])
         findings[path] = Finding(source.file, mark.line, mark.col, "error", message, dotted(path))
@@ -233,14 +249,24 @@ def _message(err: Any, path: FieldPath, source: SourceMap, model: type[BaseModel
         return f"unknown field `{name}`: {hint}"
     if isinstance(value, bool) and info and info.style is None and kind != "bool_type":
         if name == "language":
-            return (f"YAML reads `{raw}` as {str(value).lower()}, not a language: write one of "
-                    "nb, nn, en, sv (Norwegian Bokmål is nb)")
-        return f'YAML reads `{raw}` as {str(value).lower()} (a yes/no value): put it in quotes: "{raw}"'
-    if kind in ("date_type", "datetime_type", "date_parsing", "date_from_datetime_inexact",
-                "date_from_datetime_parsing", "datetime_parsing"):
+            return (
+                f"YAML reads `{raw}` as {str(value).lower()}, not a language: write one of "
+                "nb, nn, en, sv (Norwegian Bokmål is nb)"
+            )
+        word = str(value).lower()
+        return f'YAML reads `{raw}` as {word} (a yes/no value): put it in quotes: "{raw}"'
+    if kind in (
+        "date_type",
+        "datetime_type",
+        "date_parsing",
+        "date_from_datetime_inexact",
+        "date_from_datetime_parsing",
+        "datetime_parsing",
+    ):
         if isinstance(value, str) and ISO_DAY.match(value.strip()):
-            return (f'"{value}" is in quotes, so YAML reads it as text, not a date: '
-                    "remove the quotes")
+            return (
+                f'"{value}" is in quotes, so YAML reads it as text, not a date: remove the quotes'
+            )
         if isinstance(value, dt.datetime):
             return f"`{raw}` has a time of day; write only the date: {value.date().isoformat()}"
         return f'"{raw}" is not a date: write it as YYYY-MM-DD, e.g. 2025-01-17'
@@ -248,7 +274,9 @@ def _message(err: Any, path: FieldPath, source: SourceMap, model: type[BaseModel
         if isinstance(value, dt.date):
             return f'YAML reads `{raw}` as a date, but text is expected: put it in quotes: "{raw}"'
         if isinstance(value, int | float):
-            return f'YAML reads `{raw}` as a number, but text is expected: put it in quotes: "{raw}"'
+            return (
+                f'YAML reads `{raw}` as a number, but text is expected: put it in quotes: "{raw}"'
+            )
         if value is None:
             return "is empty: write the text after the colon, or remove the line"
         return f"expected text, found {_kind(value)}"
@@ -292,14 +320,25 @@ def _semantic(issue: Issue, issue_id: str, folder: Path, source: SourceMap) -> l
 
     start, end = quarter_period(issue_id)
     if issue.period and (issue.period.start, issue.period.end) != (start, end):
-        add(("period",), f"does not match the id {issue_id}: it is {start.isoformat()} to "
+        add(
+            ("period",),
+            f"does not match the id {issue_id}: it is {start.isoformat()} to "
             f"{end.isoformat()}; write `start: {start.isoformat()}` and `end: {end.isoformat()}`"
-            " (or remove `period`: it follows from the id)", key=True)
-    for (path, text), line, col, href in markdown_links(issue, source):
+            " (or remove `period`: it follows from the id)",
+            key=True,
+        )
+    for (path, _text), line, col, href in markdown_links(issue, source):
         if not URL_OK.match(href) and href.strip():
-            out.append(Finding(source.file, line, col, "error",
-                               f'not a link address: "{href}" — write it in full with https://',
-                               dotted(path)))
+            out.append(
+                Finding(
+                    source.file,
+                    line,
+                    col,
+                    "error",
+                    f'not a link address: "{href}" — write it in full with https://',
+                    dotted(path),
+                )
+            )
     for s, section in enumerate(issue.sections):
         for a, article in enumerate(section.articles):
             base: FieldPath = ("sections", s, "articles", a)
@@ -307,16 +346,24 @@ def _semantic(issue: Issue, issue_id: str, folder: Path, source: SourceMap) -> l
                 src = article.image.src
                 target = (folder / src).resolve()
                 if ".." in Path(src).parts or Path(src).is_absolute():
-                    add((*base, "image", "src"), "the image must be a file inside the issue "
-                        "folder: write its name only, e.g. bilde.png")
+                    add(
+                        (*base, "image", "src"),
+                        "the image must be a file inside the issue "
+                        "folder: write its name only, e.g. bilde.png",
+                    )
                 elif not target.is_file():
-                    add((*base, "image", "src"), f'image file "{src}" not found in '
-                        f"{folder.name}/: put the file there or fix the name")
+                    add(
+                        (*base, "image", "src"),
+                        f'image file "{src}" not found in '
+                        f"{folder.name}/: put the file there or fix the name",
+                    )
             for kind in ("events", "decisions"):
                 for i, item in enumerate(getattr(article, kind)):
                     if item.url and not URL_OK.match(item.url):
-                        add((*base, kind, i, "url"),
-                            f'not a link address: "{item.url}" — write it in full with https://')
+                        add(
+                            (*base, kind, i, "url"),
+                            f'not a link address: "{item.url}" — write it in full with https://',
+                        )
     return out
 
 
@@ -354,10 +401,8 @@ def _link_position(
 ) -> tuple[int, int]:
     if info is None:
         return 1, 1
-    if info.style == "|":
-        first = info.start.line + 1  # the text starts on the line after `body: |`
-    else:
-        first = info.start.line
+    # a `|` block's text starts on the line after `body: |`
+    first = info.start.line + 1 if info.style == "|" else info.start.line
     needle = f"[{link.text}"
     for offset in range(block_line, min(block_line + 40, len(source.lines))):
         number = first + offset

@@ -1,4 +1,4 @@
-"""The typed model of a publication and an issue; the JSON Schema for editors is generated from it."""
+"""The typed model of a publication and an issue; editors' JSON Schema is generated from it."""
 
 from __future__ import annotations
 

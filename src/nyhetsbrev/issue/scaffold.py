@@ -28,7 +28,9 @@ class Scaffolded:
 
 def issue_ids(ws: Workspace) -> list[str]:
     """Every issue id in the workspace, oldest first."""
-    ids = [p.parent.name for p in ws.newsletters.glob("*/issue.yaml") if ISSUE_ID.match(p.parent.name)]
+    ids = [
+        p.parent.name for p in ws.newsletters.glob("*/issue.yaml") if ISSUE_ID.match(p.parent.name)
+    ]
     return sorted(ids, key=lambda i: (int(i[:4]), int(i[-1])))
 
 
@@ -71,8 +73,14 @@ def scaffold(ws: Workspace, issue_id: str, source_id: str | None = None) -> Scaf
         data["language"] = language
     data["preheader"] = ""
     data["sections"] = [_section_data(s) for s in sections]
-    text = SCHEMA_LINE + yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True,
-                                   width=100, default_flow_style=False)
+    text = SCHEMA_LINE + yaml.dump(
+        data,
+        Dumper=_Dumper,
+        sort_keys=False,
+        allow_unicode=True,
+        width=100,
+        default_flow_style=False,
+    )
     target.parent.mkdir(parents=True, exist_ok=True)
     temp = target.with_suffix(".yaml.tmp")
     temp.write_text(text, encoding="utf-8")

@@ -14,7 +14,7 @@ GITIGNORE = "build/\ncontacts/*.sqlite*\n.venv/\n"
 
 
 def create_workspace(directory: Path) -> list[str]:
-    """Create the folders, masthead, schemas, theme copy and an example issue; list what was made."""
+    """Create the folders, masthead, schemas, theme and an example issue; list what was made."""
     now = today()
     issue_id = f"{now.year}-q{(now.month - 1) // 3 + 1}"
     for name in ("newsletters", "templates", "contacts", "build"):
@@ -24,8 +24,11 @@ def create_workspace(directory: Path) -> list[str]:
     issue_dir = directory / "newsletters" / issue_id
     issue_dir.mkdir()
     shutil.copyfile(STARTER / "example-issue.yaml", issue_dir / "issue.yaml")
-    shutil.copytree(packaged_theme_path("kom"), directory / "templates" / "kom",
-                    ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(
+        packaged_theme_path("kom"),
+        directory / "templates" / "kom",
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
     (directory / ".gitignore").write_text(GITIGNORE, encoding="utf-8")
     return [
         "newsletters/kom.yaml  (the masthead: edit names, addresses, about text)",

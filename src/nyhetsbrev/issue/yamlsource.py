@@ -101,7 +101,9 @@ def read_yaml(path: Path, shown: str) -> tuple[Any, SourceMap, list[Finding]]:
     if not text.strip() or all(
         not ln.strip() or ln.lstrip().startswith("#") for ln in text.splitlines()
     ):
-        raise fatal("file is empty: it needs at least the fields of an issue (see docs/authoring.md)")
+        raise fatal(
+            "file is empty: it needs at least the fields of an issue (see docs/authoring.md)"
+        )
     if "\x00" in text:
         raise fatal("file contains NUL bytes: it is not a text file")
     source = SourceMap(shown, text.splitlines())
@@ -112,12 +114,12 @@ def read_yaml(path: Path, shown: str) -> tuple[Any, SourceMap, list[Finding]]:
             raise fatal("a tab in the indentation: YAML needs spaces; replace the tab", number, col)
     bad = _CONTROL.search(text)
     if bad:
-        before = text[: bad.start()]
+        preceding = text[: bad.start()]
         raise fatal(
             f"the file contains an invisible control character (U+{ord(bad.group()):04X}), "
             "often pasted from Word or a PDF: delete it",
-            before.count("\n") + 1,
-            bad.start() - (before.rfind("\n") + 1) + 1,
+            preceding.count("\n") + 1,
+            bad.start() - (preceding.rfind("\n") + 1) + 1,
         )
     loader = yaml.SafeLoader(text)
     try:
@@ -129,9 +131,13 @@ def read_yaml(path: Path, shown: str) -> tuple[Any, SourceMap, list[Finding]]:
         message = f"not valid YAML: {problem}{_yaml_hint(problem)}"
         if "quoted scalar" in context and exc.context_mark is not None:
             mark = exc.context_mark
-            message = "a quoted text is never closed: add the closing quote (or remove the opening one)"
+            message = (
+                "a quoted text is never closed: add the closing quote (or remove the opening one)"
+            )
         elif "single document" in context:
-            message = "a second document starts here (a `---` line): an issue is one document; remove it"
+            message = (
+                "a second document starts here (a `---` line): an issue is one document; remove it"
+            )
         raise fatal(
             message,
             (mark.line + 1) if mark else 1,
@@ -142,7 +148,9 @@ def read_yaml(path: Path, shown: str) -> tuple[Any, SourceMap, list[Finding]]:
     finally:
         loader.dispose()
     if node is None:
-        raise fatal("file is empty: it needs at least the fields of an issue (see docs/authoring.md)")
+        raise fatal(
+            "file is empty: it needs at least the fields of an issue (see docs/authoring.md)"
+        )
     builder = _Builder(source)
     value = builder.build(node, ())
     return value, source, builder.findings
