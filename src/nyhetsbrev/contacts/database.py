@@ -1,0 +1,126 @@
+"""The database connection: SQLite (WAL, foreign keys, real transactions) or any SQLAlchemy URL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Dialect, Engine
+
+from nyhetsbrev.errors import ContactsError
+
+#: How long a SQLite writer waits for another one before giving up (milliseconds).
+SQLITE_BUSY_TIMEOUT_MS = 15_000
+
+
+class UTCDateTime(sa.types.TypeDecorator[datetime]):
+    """A timezone-aware UTC datetime on every backend (SQLite itself has no time zones)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: every timestamp must carry a time zone")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def _sqlite_lower(value: object) -> object:
+    return value.lower() if isinstance(value, str) else value
+
+
+def create_engine(url: str) -> Engine:
+    """An engine for `url`; a SQLite file (and its folder) is created on first use.
+
+    SQLite connections get WAL journaling, enforced foreign keys, a busy timeout, a Unicode-aware
+    `lower()` (so searching for "Ærlig" finds "ærlig"), and SQLAlchemy-controlled transactions:
+    pysqlite's own implicit BEGIN is switched off and replaced by an explicit `BEGIN` (or
+    `BEGIN IMMEDIATE` for writers, see `write_transaction`), which also makes DDL transactional.
+    """
+    try:
+        parsed = sa.make_url(url)
+    except sa.exc.ArgumentError:
+        raise ContactsError(
+            f'"{url}" is not a database URL — write e.g. sqlite:///contacts/contacts.sqlite or '
+            "postgresql+psycopg://user@host/dbname in NYHETSBREV_DATABASE_URL"
+        ) from None
+    if parsed.get_backend_name() != "sqlite":
+        try:
+            return sa.create_engine(parsed, pool_pre_ping=True)
+        except ModuleNotFoundError as exc:
+            raise ContactsError(
+                f"the database driver for {parsed.drivername} is not installed ({exc.name}) — "
+                "for PostgreSQL run: pip install 'nyhetsbrev[postgres]'"
+            ) from None
+    if parsed.database and parsed.database != ":memory:":
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = sa.create_engine(parsed)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # we emit BEGIN ourselves (below)
+        dbapi_connection.create_function("lower", 1, _sqlite_lower, deterministic=True)
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+            cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute("PRAGMA synchronous = NORMAL")
+            cursor.execute("PRAGMA foreign_keys = ON")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        immediate = conn.get_execution_options().get("sqlite_immediate", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+@contextmanager
+def write_transaction(engine: Engine) -> Iterator[Connection]:
+    """A transaction that will write: committed at the end, rolled back on any exception.
+
+    On SQLite it starts with `BEGIN IMMEDIATE`, taking the write lock up front, so what the
+    transaction reads stays true until it commits (no "database is locked" half-way through).
+    """
+    try:
+        with engine.connect() as conn:
+            if engine.dialect.name == "sqlite":
+                conn = conn.execution_options(sqlite_immediate=True)
+            with conn.begin():
+                yield conn
+    except sa.exc.OperationalError as exc:
+        if "database is locked" in str(exc.orig):
+            raise ContactsError(
+                "the contact database is busy: another nyhetsbrev command is writing to it — "
+                "wait for it to finish and run this command again"
+            ) from None
+        raise
+
+
+@contextmanager
+def read_transaction(engine: Engine) -> Iterator[Connection]:
+    """A read-only transaction: one consistent snapshot of the list."""
+    with engine.connect() as conn, conn.begin():
+        yield conn
+
+
+def display_url(engine: Engine) -> str:
+    """The database URL without its password, for messages."""
+    return engine.url.render_as_string(hide_password=True)

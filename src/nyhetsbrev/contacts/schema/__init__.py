@@ -1,0 +1,1 @@
+"""The contact database's schema: the current tables, and the migrations that build them."""
