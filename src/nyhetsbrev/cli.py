@@ -19,6 +19,7 @@ COMMANDS: dict[str, str] = {
     "check": "nyhetsbrev.issue.commands:check",
     "new": "nyhetsbrev.issue.commands:new",
     "schema": "nyhetsbrev.issue.commands:schema",
+    "build": "nyhetsbrev.render.commands:build",
 }
 
 

@@ -10,8 +10,9 @@ import jinja2
 from markupsafe import Markup
 
 from nyhetsbrev import i18n
+from nyhetsbrev.errors import RenderError
 from nyhetsbrev.issue.load import LoadedIssue
-from nyhetsbrev.issue.model import Publication, Section
+from nyhetsbrev.issue.model import CourtDecision, Event, Publication, Section
 from nyhetsbrev.render import markdown, typstcode
 from nyhetsbrev.theme import Theme
 
@@ -71,6 +72,23 @@ def numeric_date(value: dt.date, language: str) -> str:
     return i18n.format_numeric(value, language)
 
 
+def event_when(event: Event, language: str, labels: dict[str, str]) -> str:
+    """When (and how or where) an event happens: "15.–16. januar 2025, digitalt, Oslo"."""
+    parts = [date_range(event.start, event.end, language)]
+    if event.online:
+        parts.append(label(labels, "online"))
+    if event.location:
+        parts.append(event.location)
+    return ", ".join(parts)
+
+
+def decision_details(decision: CourtDecision, language: str) -> str:
+    """What goes in brackets after a case name: "application no. 22512/21, 10.10.2024"."""
+    parts = [decision.reference] if decision.reference else []
+    parts.append(numeric_date(decision.date, language))
+    return ", ".join(parts)
+
+
 def label(labels: dict[str, str], key: str, **values: Any) -> str:
     """`labels[key]` with {placeholders} filled; a missing key is an error, never a blank."""
     try:
@@ -97,6 +115,8 @@ def get_env(theme_path: str) -> jinja2.Environment:
         day=day,
         date_range=date_range,
         numeric_date=numeric_date,
+        event_when=event_when,
+        decision_details=decision_details,
     )
     env.filters.update(  # the PDF edition: content only as Typst string literals
         typst_str=typstcode.typst_str,
@@ -109,3 +129,23 @@ def get_env(theme_path: str) -> jinja2.Environment:
 
 def environment(theme: Theme) -> jinja2.Environment:
     return get_env(str(theme.path))
+
+
+def render(theme: Theme, name: str, ctx: TemplateContext) -> str:
+    """Render one template of the theme; a template error becomes a `RenderError` naming where."""
+    try:
+        return environment(theme).get_template(name).render(ctx)
+    except jinja2.TemplateSyntaxError as exc:
+        raise RenderError(
+            f"{exc.filename or theme.file(name)}:{exc.lineno}: template syntax error: {exc.message}"
+        ) from exc
+    except jinja2.TemplateNotFound as exc:
+        raise RenderError(
+            f'the theme "{theme.name}" ({theme.path}) has no template {exc.name}: '
+            "add it, or copy it from the shipped theme"
+        ) from exc
+    except jinja2.UndefinedError as exc:
+        raise RenderError(
+            f"{theme.file(name)}: {exc.message} — the template uses a value the issue does not "
+            "have: fix the template (or add the label to labels.yaml)"
+        ) from exc

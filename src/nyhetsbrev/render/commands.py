@@ -1,0 +1,45 @@
+"""The `build` verb: check an issue, then write its email, text and web editions to build/<id>/."""
+
+from __future__ import annotations
+
+import click
+
+from nyhetsbrev.cli_support import AppContext, human_size, pass_app
+from nyhetsbrev.render.build import BuildOptions, check_for_build, clip_share
+from nyhetsbrev.render.build import build as build_issue
+
+
+@click.command()
+@click.argument("issue_id", metavar="ID")
+@click.option(
+    "--strict", is_flag=True, help="Stop on warnings too (editorial checks, the email's size)."
+)
+@click.option(
+    "--keep-intermediate",
+    is_flag=True,
+    help="Also write the generated email.mjml, for people working on a theme.",
+)
+@pass_app
+def build(app: AppContext, issue_id: str, strict: bool, keep_intermediate: bool) -> None:
+    """Build an issue: build/ID/email.html, email.txt and index.html (the web edition).
+
+    Runs the checks of `nyhetsbrev check` first: errors stop the build, warnings are listed
+    (--strict stops on them). Nothing is written unless every edition renders and passes its
+    checks; then build/ID/ is replaced at once and build/index.html (the archive) regenerated.
+    """
+    ws = app.workspace
+    options = BuildOptions(strict=strict, keep_intermediate=keep_intermediate)
+    loaded, findings = check_for_build(ws, issue_id, strict=strict)
+    for finding in findings:
+        click.echo(finding.format(), err=True)
+    result = build_issue(ws, loaded, options)
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    rows = [*result.files, result.archive]
+    width = max(len(ws.relative(row.path)) for row in rows)
+    for row in rows:
+        line = f"{ws.relative(row.path):<{width}}  {human_size(row.size):>9}"
+        if row.path == result.folder / "email.html":
+            line += f"  ({clip_share(row.size)})"
+        click.echo(line)
+    click.echo(f"Built {issue_id}: open {ws.relative(result.folder / 'index.html')} in a browser.")

@@ -1,0 +1,214 @@
+"""The email edition: Jinja → MJML → HTML (mjml-python) → content CSS inlined → output checks."""
+
+from __future__ import annotations
+
+import html as htmllib
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import css_inline
+import mjml
+from markupsafe import Markup
+
+from nyhetsbrev.errors import RenderError
+from nyhetsbrev.issue.load import LoadedIssue, markdown_fields
+from nyhetsbrev.issue.model import Image
+from nyhetsbrev.render import markdown, placeholders
+from nyhetsbrev.render.assets import Picture, picture, web_edition_url
+from nyhetsbrev.render.environment import context, render
+from nyhetsbrev.theme import Theme
+
+TEMPLATE = "email.mjml.j2"
+CONTENT_CSS = "email.css"
+GMAIL_CLIP_BYTES = 102 * 1024  # Gmail hides everything past this behind "[Message clipped]"
+CONTENT_WIDTH = 560  # the 600 px column less 20 px of padding on each side
+PREHEADER_MAX = 130
+# After the preheader: invisible characters, so the inbox preview does not go on into the body.
+PREHEADER_FILLER = Markup("&#847;&zwnj;&nbsp;" * 90)
+
+_IMG = re.compile(r"<img\b[^>]*>", re.I)
+_ALT = re.compile(r"\salt\s*=", re.I)
+_HTML_LANG = re.compile(r"<html\b[^>]*?\slang=\"([^\"]*)\"", re.I)
+_C1 = re.compile("[\x80-\x9f]")
+
+
+@dataclass(frozen=True)
+class EmailEdition:
+    """The finished email HTML and the MJML it was compiled from (kept with --keep-intermediate)."""
+
+    html: str
+    mjml: str
+
+
+def render_email(loaded: LoadedIssue, theme: Theme) -> EmailEdition:
+    """Render, compile, inline and check the email of an issue; RenderError if a check fails."""
+    source = render_mjml(loaded, theme)
+    compiled = compile_mjml(source, theme)
+    html = inline_content_css(compiled, content_css(theme))
+    check_email(html, loaded)
+    return EmailEdition(html=html, mjml=source)
+
+
+def render_mjml(loaded: LoadedIssue, theme: Theme) -> str:
+    """The theme's MJML template filled with the issue (absolute image URLs, placeholders)."""
+
+    def show(image: Image | None) -> Picture | None:
+        if image is None:
+            return None
+        return picture(loaded, image, absolute=True, max_width=CONTENT_WIDTH)
+
+    ctx = context(
+        loaded,
+        theme,
+        preheader=preheader(loaded),
+        filler=PREHEADER_FILLER,
+        picture=show,
+        web_url=web_edition_url(loaded),
+        unsubscribe_url=placeholders.UNSUBSCRIBE_URL,
+        contact_box_placed=any(s.contact_box for s in loaded.issue.sections),
+    )
+    return render(theme, TEMPLATE, ctx)
+
+
+def preheader(loaded: LoadedIssue) -> str:
+    """The issue's preheader, or else its section titles, at most ~130 characters."""
+    text = loaded.issue.preheader
+    if not text:
+        titles = dict.fromkeys(s.subtitle or s.title for s in loaded.issue.sections)
+        text = " · ".join(titles) or loaded.period_label
+    if len(text) > PREHEADER_MAX:
+        text = text[: PREHEADER_MAX - 1].rsplit(" ", 1)[0] + "…"
+    return text
+
+
+def compile_mjml(source: str, theme: Theme) -> str:
+    """MJML → HTML with MRML; `fonts={}` so no web font is fetched or linked."""
+    try:
+        return mjml.mjml2html(source, fonts={})
+    except Exception as exc:  # MRML raises a plain exception naming the place in the source
+        raise RenderError(
+            f"{theme.file(TEMPLATE)}: the generated MJML does not compile: {exc} — build with "
+            "--keep-intermediate after fixing what you can, and read email.mjml"
+        ) from exc
+
+
+def content_css(theme: Theme) -> str:
+    path = theme.file(CONTENT_CSS)
+    try:
+        return _read_css(str(path), path.stat().st_mtime)
+    except OSError as exc:
+        raise RenderError(f"{path}: cannot read the email's content CSS: {exc.strerror}") from exc
+
+
+@lru_cache(maxsize=8)
+def _read_css(path: str, mtime: float) -> str:
+    return Path(path).read_text(encoding="utf-8")
+
+
+@lru_cache(maxsize=8)
+def _inliner(css: str) -> css_inline.CSSInliner:
+    return css_inline.CSSInliner(
+        inline_style_tags=False,  # MRML's own <style> blocks (@media, !important) stay untouched
+        keep_style_tags=True,
+        keep_link_tags=True,
+        load_remote_stylesheets=False,
+        extra_css=css,
+    )
+
+
+def inline_content_css(html: str, css: str) -> str:
+    """Put the theme's content CSS (links, paragraphs, lists, headings) into style attributes."""
+    return _inliner(css).inline(html)
+
+
+def check_email(html: str, loaded: LoadedIssue) -> None:
+    """The output checks: alt on every image, a real `lang`, no C1 controls, nothing dropped."""
+    problems: list[str] = []
+    for tag in _IMG.findall(html):
+        if not _ALT.search(tag):
+            problems.append(f"an image has no alt attribute: {tag[:120]}")
+    lang = _HTML_LANG.search(html)
+    if lang is None or lang.group(1) in ("", "und"):
+        found = f'"{lang.group(1)}"' if lang else "missing"
+        problems.append(f"<html lang> is {found}: the template must set <mjml lang=…>")
+    c1 = _C1.search(html)
+    if c1:
+        around = html[max(0, c1.start() - 40) : c1.end() + 40]
+        problems.append(
+            f"a C1 control character U+{ord(c1.group()):04X} is in the output (near {around!r}); "
+            "it usually comes from text pasted from Word in the wrong encoding: retype it"
+        )
+    text = htmllib.unescape(html)
+    for where, title in article_titles(loaded):
+        if title not in text:
+            problems.append(f"the title of {where} is missing: {title!r}")
+    for url in issue_urls(loaded):
+        if url not in text:
+            problems.append(f"the link {url!r} is missing")
+    if problems:
+        listed = "\n".join(f"  - {p}" for p in problems)
+        raise RenderError(
+            f"build/{loaded.id}/email.html fails its output checks:\n{listed}\n"
+            "MJML drops content placed where it is not allowed, without a word: fix the theme's "
+            f"{TEMPLATE} around it (nothing was written)."
+        )
+
+
+def article_titles(loaded: LoadedIssue) -> list[tuple[str, str]]:
+    """(field path, title) of every article of the issue."""
+    return [
+        (f"sections[{s}].articles[{a}]", article.title)
+        for s, section in enumerate(loaded.issue.sections)
+        for a, article in enumerate(section.articles)
+    ]
+
+
+def issue_urls(loaded: LoadedIssue) -> list[str]:
+    """Every link address of the issue and of the publication's recurring texts, once each."""
+    urls: list[str] = []
+    texts = [text for _, text in markdown_fields(loaded.issue)]
+    pub = loaded.publication
+    texts += [pub.contact.body, pub.about.body, pub.contact_list.body]
+    for text in texts:
+        urls += [link.href for link, _ in markdown.links(markdown.parse(text))]
+    for section in loaded.issue.sections:
+        for article in section.articles:
+            urls += [event.url for event in article.events if event.url]
+            urls += [decision.url for decision in article.decisions if decision.url]
+    return list(dict.fromkeys(urls))
+
+
+def section_sizes(html: str, loaded: LoadedIssue) -> list[tuple[str, int]]:
+    """Bytes of the email HTML each section takes, from its heading to the next one's."""
+    starts: list[tuple[str, int]] = []
+    position = 0
+    for section in loaded.issue.sections:
+        found = html.find(f">{htmllib.escape(section.title, quote=False)}</h2>", position)
+        if found >= 0:
+            starts.append((section.title, found))
+            position = found + 1
+    ends = [start for _, start in starts[1:]] + [len(html)]
+    return [
+        (title, len(html[start:end].encode("utf-8")))
+        for (title, start), end in zip(starts, ends, strict=True)
+    ]
+
+
+def clip_warning(html: str, loaded: LoadedIssue) -> str | None:
+    """A warning when the email is over Gmail's clip limit, naming the biggest sections."""
+    size = len(html.encode("utf-8"))
+    if size <= GMAIL_CLIP_BYTES:
+        return None
+    biggest = sorted(section_sizes(html, loaded), key=lambda item: -item[1])[:3]
+    named = ", ".join(f"{title} ({_kb(n)})" for title, n in biggest)
+    return (
+        f"build/{loaded.id}/email.html is {_kb(size)}, over Gmail's clip limit of "
+        f"{_kb(GMAIL_CLIP_BYTES)}: Gmail shows only the start, behind “[Message clipped]”. "
+        f"Biggest sections: {named} — shorten them, or link to the web edition for long texts."
+    )
+
+
+def _kb(size: int) -> str:
+    return f"{size / 1024:.1f} KB"

@@ -1,0 +1,204 @@
+"""The plain-text edition: the whole issue at 72 columns, links as numbered references.
+
+Pure Python walking the model and the Markdown tree rather than a Jinja template: wrapping at
+72 columns, hanging indents for bullets and numbering each article's links need the structure
+(paragraph, list item, link) that a template would only see as already-joined strings, and a
+text template fights Jinja's whitespace rules on every line. The fixed words come from the
+theme's labels, so the text speaks the issue's language like the other editions.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Iterable
+
+from nyhetsbrev.issue.load import LoadedIssue
+from nyhetsbrev.issue.model import Article, Section, TextBlock
+from nyhetsbrev.render import markdown, placeholders
+from nyhetsbrev.render.assets import web_edition_url
+from nyhetsbrev.render.environment import decision_details, event_when, label
+from nyhetsbrev.theme import Theme
+
+WIDTH = 72
+_GLUE = "\x1f"  # a space that does not break (a link's [n] stays with its word); never in content
+
+
+_Block = markdown.Paragraph | markdown.ListBlock
+
+
+class _References:
+    """Link numbers: unique over the whole text, listed under the article that uses them."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.pending: dict[str, int] = {}
+
+    def number(self, url: str) -> int:
+        if url not in self.pending:
+            self.count += 1
+            self.pending[url] = self.count
+        return self.pending[url]
+
+    def flush(self) -> list[str]:
+        lines = [f"[{n}] {url}" for url, n in self.pending.items()]
+        self.pending = {}
+        return lines
+
+
+class _Writer:
+    def __init__(self, labels: dict[str, str], language: str) -> None:
+        self.labels = labels
+        self.language = language
+        self.refs = _References()
+        self.blocks: list[str] = []
+
+    def add(self, text: str) -> None:
+        if text:
+            self.blocks.append(text)
+
+    def heading(self, text: str, underline: str) -> None:
+        """A title underlined; section-level ones (`=`) get one more blank line before them."""
+        lines = _wrap(text)
+        gap = "\n" if underline == "=" and self.blocks else ""
+        self.add(gap + "\n".join([*lines, underline * max(len(line) for line in lines)]))
+
+    def inline(self, children: Iterable[markdown.Inline]) -> str:
+        parts: list[str] = []
+        for child in children:
+            if isinstance(child, markdown.Text):
+                parts.append(child.text)
+            elif isinstance(child, markdown.LineBreak):
+                parts.append("\n")
+            elif isinstance(child, markdown.Link):
+                parts.append(self.link(self.inline(child.children), child.href))
+            else:
+                parts.append(self.inline(child.children))
+        return "".join(parts)
+
+    def link(self, text: str, url: str | None) -> str:
+        if not url or url in (text, f"mailto:{text}"):
+            return text
+        return f"{text}{_GLUE}[{self.refs.number(url)}]"
+
+    def markdown(self, source: str | None, indent: str = "") -> None:
+        for block in markdown.parse(source) if source else ():
+            self.add(self.block(block, indent))
+
+    def block(self, block: _Block, indent: str) -> str:
+        if isinstance(block, markdown.Paragraph):
+            return _fill(self.inline(block.children), indent, indent)
+        items = []
+        for number, item in enumerate(block.items, 1):
+            marker = f"{number}. " if block.ordered else "- "
+            items.append(self.item(item, indent, marker))
+        return "\n".join(items)
+
+    def item(self, blocks: tuple[_Block, ...], indent: str, marker: str) -> str:
+        hanging = indent + " " * len(marker)
+        parts = []
+        for i, block in enumerate(blocks):
+            if isinstance(block, markdown.Paragraph):
+                first = indent + marker if i == 0 else hanging
+                parts.append(_fill(self.inline(block.children), first, hanging))
+            else:
+                parts.append(self.block(block, hanging))
+        return "\n".join(parts) if parts else indent + marker.rstrip()
+
+    def references(self) -> None:
+        self.add("\n".join(self.refs.flush()))
+
+    def article(self, article: Article) -> None:
+        self.heading(article.title, "-")
+        if article.image is not None and not article.image.decorative:
+            self.add(_fill(f"[{article.image.alt}]", "", ""))
+        self.markdown(article.body)
+        if article.events:
+            lines = []
+            for event in article.events:
+                text = f"{self.link(event.title, event.url)} — "
+                text += event_when(event, self.language, self.labels)
+                if event.organiser and event.organiser != article.title:
+                    text += f" ({label(self.labels, 'organiser')}: {event.organiser})"
+                lines.append(_fill(text, "- ", "  "))
+                for block in markdown.parse(event.description) if event.description else ():
+                    lines.append(self.block(block, "  "))
+            self.add("\n".join(lines))
+        if article.decisions:
+            lines = []
+            for decision in article.decisions:
+                details = decision_details(decision, self.language)
+                lines.append(
+                    _fill(f"{self.link(decision.title, decision.url)} ({details})", "- ", "  ")
+                )
+            self.add("\n".join(lines))
+        self.markdown(article.after)
+        self.references()
+
+    def section(self, section: Section) -> None:
+        self.heading(section.title, "=")
+        if section.subtitle:
+            self.add(_fill(section.subtitle, "", ""))
+        for article in section.articles:
+            self.article(article)
+
+    def text_block(self, block: TextBlock, fallback: str) -> None:
+        self.heading(block.title or fallback, "=")
+        self.markdown(block.body)
+        self.references()
+
+    def result(self) -> str:
+        text = "\n\n".join(self.blocks)
+        return "\n".join(line.rstrip() for line in text.splitlines()) + "\n"
+
+
+def render_text(loaded: LoadedIssue, theme: Theme) -> str:
+    """The text/plain part of the email: everything the HTML says, readable in any client."""
+    labels = theme.labels(loaded.language)
+    pub = loaded.publication
+    out = _Writer(labels, loaded.language)
+    out.add(_fill(pub.name, "", ""))
+    out.add("\n".join([*_wrap(loaded.title), loaded.period_label, *_wrap(pub.audience)]))
+    web_url = web_edition_url(loaded)
+    if web_url:
+        out.add(f"{label(labels, 'web_edition')}:\n{web_url}")
+    toc = [_fill(_toc_entry(s), "- ", "  ") for s in loaded.issue.sections]
+    out.add("\n".join([f"{label(labels, 'in_this_issue')}:", *toc]))
+    for section in loaded.issue.sections:
+        out.section(section)
+        if section.contact_box:
+            out.text_block(pub.contact, label(labels, "contact"))
+    if not any(s.contact_box for s in loaded.issue.sections):
+        out.text_block(pub.contact, label(labels, "contact"))
+    if loaded.issue.closing:
+        out.add("\n" + _fill(loaded.issue.closing, "", ""))
+    out.text_block(pub.about, pub.short_name)
+    out.text_block(pub.contact_list, label(labels, "contact"))
+    leave = f"{label(labels, 'unsubscribe')}: {placeholders.UNSUBSCRIBE_URL}"
+    out.add(_fill(label(labels, "unsubscribe_intro"), "", "") + "\n" + leave)
+    if web_url:
+        out.add(f"{label(labels, 'web_edition')}:\n{web_url}")
+    return out.result()
+
+
+def _toc_entry(section: Section) -> str:
+    return f"{section.title} – {section.subtitle}" if section.subtitle else section.title
+
+
+def _wrap(text: str) -> list[str]:
+    return _fill(text, "", "").splitlines() or [""]
+
+
+def _fill(text: str, first: str, rest: str) -> str:
+    """Wrap at 72 columns, never inside a word or a URL; hard line breaks are kept."""
+    lines: list[str] = []
+    for i, piece in enumerate(text.split("\n")):
+        wrapped = textwrap.wrap(
+            piece,
+            width=WIDTH,
+            initial_indent=first if i == 0 else rest,
+            subsequent_indent=rest,
+            break_long_words=False,
+            break_on_hyphens=False,
+        )
+        lines += wrapped or [rest.rstrip()]
+    return "\n".join(lines).replace(_GLUE, " ")
