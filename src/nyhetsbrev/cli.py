@@ -20,6 +20,7 @@ COMMANDS: dict[str, str] = {
     "new": "nyhetsbrev.issue.commands:new",
     "schema": "nyhetsbrev.issue.commands:schema",
     "build": "nyhetsbrev.render.commands:build",
+    "contacts": "nyhetsbrev.contacts.cli:contacts",
 }
 
 

@@ -47,7 +47,8 @@ def _sqlite_lower(value: object) -> object:
 def create_engine(url: str) -> Engine:
     """An engine for `url`; a SQLite file (and its folder) is created on first use.
 
-    SQLite connections get WAL journaling, enforced foreign keys, a busy timeout, a Unicode-aware
+    SQLite connections get WAL journaling, enforced foreign keys, secure delete (erased data is
+    overwritten, not left in free pages), a busy timeout, a Unicode-aware
     `lower()` (so searching for "Ærlig" finds "ærlig"), and SQLAlchemy-controlled transactions:
     pysqlite's own implicit BEGIN is switched off and replaced by an explicit `BEGIN` (or
     `BEGIN IMMEDIATE` for writers, see `write_transaction`), which also makes DDL transactional.
@@ -81,6 +82,8 @@ def create_engine(url: str) -> Engine:
             cursor.execute("PRAGMA journal_mode = WAL")
             cursor.execute("PRAGMA synchronous = NORMAL")
             cursor.execute("PRAGMA foreign_keys = ON")
+            # Deleted rows are overwritten with zeros, not left in free pages: erasure is real.
+            cursor.execute("PRAGMA secure_delete = ON")
         finally:
             cursor.close()
 
@@ -119,6 +122,28 @@ def read_transaction(engine: Engine) -> Iterator[Connection]:
     """A read-only transaction: one consistent snapshot of the list."""
     with engine.connect() as conn, conn.begin():
         yield conn
+
+
+def flush_deleted(engine: Engine) -> None:
+    """After an erasure: make sure no copy of deleted rows stays in the database's files.
+
+    SQLite: checkpoint the write-ahead log into the database (where secure delete has zeroed
+    the rows) and truncate it, since old page images in the log still hold the data.
+    PostgreSQL: VACUUM the contact tables, so dead row versions are pruned and their space
+    reused (backups and the server's own WAL archive are outside our reach; see the docs).
+    """
+    if engine.dialect.name == "sqlite":
+        raw = engine.raw_connection()  # outside any transaction, as checkpoints must be
+        try:
+            cursor = raw.cursor()
+            cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            cursor.close()
+        finally:
+            raw.close()
+    elif engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
+            conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+            conn.exec_driver_sql("VACUUM contacts, contact_topics, consents, events")
 
 
 def display_url(engine: Engine) -> str:

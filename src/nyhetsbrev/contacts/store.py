@@ -37,7 +37,12 @@ from nyhetsbrev.contacts.core import (
     set_status,
     set_topics,
 )
-from nyhetsbrev.contacts.database import create_engine, display_url, read_transaction
+from nyhetsbrev.contacts.database import (
+    create_engine,
+    display_url,
+    flush_deleted,
+    read_transaction,
+)
 from nyhetsbrev.contacts.database import write_transaction as _write
 from nyhetsbrev.contacts.model import DEFAULT_TOPICS, Consent, Contact, Event, Status, now
 from nyhetsbrev.contacts.optin import OptInMixin
@@ -370,7 +375,9 @@ class ContactStore(OptInMixin):
             if contact is not None:
                 detail = f"contact #{contact.id}: personal data deleted, address suppressed"
                 log(conn, None, "erased", actor, detail, now())
-            return Erasure(contact.id if contact else None, counts[0], counts[1], newly)
+            erasure = Erasure(contact.id if contact else None, counts[0], counts[1], newly)
+        flush_deleted(self.engine)
+        return erasure
 
     def record_export(self, contact_ids: Iterable[int], *, actor: str, detail: str) -> None:
         """Log an `exported` event for each contact whose data left the database."""

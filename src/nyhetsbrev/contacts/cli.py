@@ -1,0 +1,401 @@
+"""`nyhetsbrev contacts …`: keep the contact list (each command parses, calls the store, prints)."""
+
+from __future__ import annotations
+
+import json
+import shlex
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from nyhetsbrev.cli_support import AppContext, pass_app
+from nyhetsbrev.contacts import exporting, report
+from nyhetsbrev.contacts.importing import ImportOptions, run_import
+from nyhetsbrev.contacts.model import (
+    CONSENT_SOURCES,
+    LANGUAGES,
+    STATUSES,
+    UNSUBSCRIBE_SOURCES,
+    current_actor,
+    load_list_settings,
+    publication_file,
+)
+from nyhetsbrev.contacts.queries import ContactFilter
+from nyhetsbrev.contacts.store import ContactStore, open_store
+from nyhetsbrev.errors import ContactsError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@contextmanager
+def opened(app: AppContext) -> Iterator[ContactStore]:
+    """The workspace's contact store, with the publication's topics; closed afterwards."""
+    ws = app.workspace
+    pub = publication_file(ws.newsletters)
+    settings = load_list_settings(ws.newsletters, ws.relative(pub) if pub else None)
+    store = open_store(
+        ws.database_url(),
+        topics=settings.topics,
+        privacy_notice_version=settings.privacy_notice_version,
+    )
+    with store:
+        yield store
+
+
+def actor_option(func: F) -> F:
+    return click.option(
+        "--actor",
+        envvar="NYHETSBREV_ACTOR",
+        metavar="NAME",
+        help="Who makes the change, for the records. Default: your login name.",
+    )(func)
+
+
+def filter_options(func: F) -> F:
+    options = [
+        click.option("--status", "statuses", multiple=True, type=click.Choice(STATUSES)),
+        click.option("--topic", "topics", multiple=True, metavar="TOPIC"),
+        click.option("--sector", "sectors", multiple=True, metavar="SECTOR"),
+        click.option("--lang", "languages", multiple=True, type=click.Choice(LANGUAGES)),
+        click.option(
+            "--search", metavar="TEXT", help="In email, name, organisation, sector, notes."
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _criteria(store: ContactStore, kw: dict[str, Any]) -> ContactFilter:
+    topics = store.check_topics(kw["topics"]) if kw["topics"] else None
+    return ContactFilter(kw["statuses"], topics, kw["sectors"], kw["languages"], kw["search"])
+
+
+@click.group()
+def contacts() -> None:
+    """Keep the contact list: who receives KOM's mailings, and their consent.
+
+    \b
+    The database is contacts/contacts.sqlite, or NYHETSBREV_DATABASE_URL (e.g. PostgreSQL).
+    Topics: nyhetsbrev, rettsavgjorelser, tilstandsrapport (or `topics:` in the publication).
+    """
+
+
+@contacts.command()
+@click.argument("email")
+@click.option("--name")
+@click.option("--org", "organisation", metavar="ORGANISATION")
+@click.option("--sector", help="e.g. departement, direktorat, politi, frivillig organisasjon.")
+@click.option("--lang", "language", type=click.Choice(LANGUAGES), default="nb", show_default=True)
+@click.option("--topic", "topics", multiple=True, help="Repeat for several. Default: nyhetsbrev.")
+@click.option("--status", type=click.Choice(["subscribed", "pending"]), default="subscribed")
+@click.option("--notes")
+@click.option("--source", type=click.Choice(CONSENT_SOURCES), default="manual", show_default=True)
+@click.option("--evidence", help="Of their consent: e.g. the request's Message-ID or date.")
+@click.option("--privacy-notice", metavar="VERSION", help="Default: the publication's.")
+@click.option(
+    "--lift-suppression", is_flag=True, help="Add an erased address again (fresh consent)."
+)
+@actor_option
+@pass_app
+def add(app: AppContext, email: str, topics: tuple[str, ...], actor: str | None, **kw: Any) -> None:
+    """Add a person who asked to be on the list, with a consent record."""
+    with opened(app) as store:
+        contact = store.add(
+            email,
+            actor=current_actor(actor),
+            topics=topics or None,
+            privacy_notice_version=kw.pop("privacy_notice"),
+            **kw,
+        )
+    evidence = f', evidence "{kw["evidence"]}"' if kw["evidence"] else ""
+    click.echo(
+        f"Added {contact.email} ({contact.status}; topics: {', '.join(contact.topics)}; "
+        f"consent: {kw['source']}{evidence})."
+    )
+
+
+@contacts.command("list")
+@filter_options
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table")
+@click.option("--limit", type=click.IntRange(min=1), help="At most this many.")
+@pass_app
+def list_(app: AppContext, fmt: str, limit: int | None, **kw: Any) -> None:
+    """List contacts, filtered by status, topic, sector, language or text."""
+    with opened(app) as store:
+        found = store.query(_criteria(store, kw), limit=limit)
+        if fmt == "csv":
+            text, _ = exporting.export_csv(store, found, delimiter=",", bom=False)
+            click.echo(text, nl=False)
+        elif fmt == "json":
+            data = [exporting.contact_dict(c) for c in found]
+            click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        else:
+            count = report.contact_table(found)
+            click.echo(
+                f"{count} contact{'' if count == 1 else 's'}." if count else "No contacts match."
+            )
+
+
+@contacts.command()
+@click.argument("email")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@actor_option
+@pass_app
+def show(app: AppContext, email: str, fmt: str, actor: str | None) -> None:
+    """Everything held about one person; --format json answers a GDPR access request."""
+    with opened(app) as store:
+        contact = store.find(email)
+        if fmt == "json":
+            store.record_export(
+                [contact.id], actor=current_actor(actor), detail="show --format json"
+            )
+            record = exporting.person_record(store, contact)
+            click.echo(json.dumps(record, ensure_ascii=False, indent=2))
+            return
+        lines = report.person(contact, store.consents(contact.id), store.events(contact.id))
+    click.echo("\n".join(lines))
+
+
+@contacts.command()
+@click.argument("email")
+@click.option("--email", "new_email", metavar="ADDRESS", help="A new address.")
+@click.option("--name")
+@click.option("--org", "organisation", metavar="ORGANISATION")
+@click.option("--sector")
+@click.option("--lang", "language", type=click.Choice(LANGUAGES))
+@click.option("--topic", "topics", multiple=True, help="Replace the topics (repeat for several).")
+@click.option("--add-topic", multiple=True, metavar="TOPIC")
+@click.option("--remove-topic", multiple=True, metavar="TOPIC")
+@click.option("--notes")
+@actor_option
+@pass_app
+def edit(app: AppContext, email: str, actor: str | None, **kw: Any) -> None:
+    """Change a contact's details; an empty value ("") clears a field."""
+    add_topics, remove_topics = kw.pop("add_topic"), kw.pop("remove_topic")
+    if kw["topics"] and (add_topics or remove_topics):
+        raise click.UsageError("use --topic to replace the topics, or --add-topic/--remove-topic")
+    changes = {k: v for k, v in kw.items() if v is not None and k not in ("topics", "new_email")}
+    if kw["new_email"] is not None:
+        changes["email"] = kw["new_email"]
+    with opened(app) as store:
+        if kw["topics"]:
+            changes["topics"] = kw["topics"]
+        elif add_topics or remove_topics:
+            contact = store.find(email)
+            removed = set(store.check_topics(remove_topics)) if remove_topics else set()
+            changes["topics"] = [*(set(contact.topics) - removed), *add_topics]
+        if not changes:
+            raise click.UsageError("say what to change, e.g. --name or --add-topic")
+        contact, changed = store.edit(email, changes, actor=current_actor(actor))
+    if changed:
+        click.echo(f"Changed {contact.email}: {', '.join(changed)}.")
+    else:
+        click.echo(f"Nothing changed: {contact.email} already has these values.")
+
+
+@contacts.command()
+@click.argument("email", required=False)
+@click.option(
+    "--source", type=click.Choice(UNSUBSCRIBE_SOURCES), default="manual", show_default=True
+)
+@click.option("--reason", help="Their words, or why (recorded in the event log).")
+@actor_option
+@pass_app
+def unsubscribe(
+    app: AppContext, email: str | None, source: str, reason: str | None, actor: str | None
+) -> None:
+    """Take a person off the list (they stay on it as unsubscribed, so imports skip them)."""
+    if email is None:
+        raise click.UsageError("name the contact: nyhetsbrev contacts unsubscribe EMAIL")
+    with opened(app) as store:
+        changed = store.unsubscribe(email, actor=current_actor(actor), source=source, reason=reason)
+        contact = store.find(email)
+    if changed:
+        click.echo(f"Unsubscribed {contact.email}.")
+    else:
+        click.echo(f"{contact.email} was already unsubscribed; nothing changed.")
+
+
+@contacts.command()
+@click.argument("email")
+@click.option("--evidence", required=True, help="Of their fresh consent: Message-ID or date.")
+@click.option("--source", type=click.Choice(CONSENT_SOURCES), default="email-request")
+@click.option("--privacy-notice", metavar="VERSION")
+@actor_option
+@pass_app
+def resubscribe(
+    app: AppContext,
+    email: str,
+    evidence: str,
+    source: str,
+    privacy_notice: str | None,
+    actor: str | None,
+) -> None:
+    """Subscribe an unsubscribed or bounced person again, on their fresh consent."""
+    with opened(app) as store:
+        changed = store.resubscribe(
+            email,
+            actor=current_actor(actor),
+            evidence=evidence,
+            source=source,
+            privacy_notice_version=privacy_notice,
+        )
+        contact = store.find(email)
+    if changed:
+        click.echo(f'Resubscribed {contact.email} (consent: {source}, evidence "{evidence}").')
+    else:
+        click.echo(f"{contact.email} is already subscribed; nothing changed.")
+
+
+@contacts.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--apply", is_flag=True, help="Write the import (default: a dry run, a report).")
+@click.option(
+    "--map",
+    "mapping",
+    multiple=True,
+    metavar='"COLUMN=FIELD"',
+    help='e.g. --map "Epostadresse=email".',
+)
+@click.option("--status", type=click.Choice(["subscribed", "pending"]), default="subscribed")
+@click.option(
+    "--topic", "topics", multiple=True, help="For rows without topics. Default: nyhetsbrev."
+)
+@click.option(
+    "--lang", "language", type=click.Choice(LANGUAGES), help="For rows without a language."
+)
+@click.option("--evidence", help="Consent evidence for every row. Default: file and line.")
+@click.option("--privacy-notice", metavar="VERSION")
+@click.option("--delimiter", type=click.Choice([";", ",", "tab"]), help="Default: sniffed.")
+@click.option("--encoding", help="Default: UTF-8 (with or without BOM), else Windows-1252.")
+@click.option("--strict", is_flag=True, help="Write nothing if any row is rejected.")
+@click.option("--verbose", is_flag=True, help="List every updated and skipped row.")
+@actor_option
+@pass_app
+def import_(
+    app: AppContext,
+    file: Path,
+    apply: bool,
+    strict: bool,
+    verbose: bool,
+    actor: str | None,
+    **kw: Any,
+) -> None:
+    """Import a CSV from Excel or Outlook: a dry run unless --apply; never resubscribes anyone."""
+    with opened(app) as store:
+        options = ImportOptions(
+            status=kw["status"],
+            topics=store.check_topics(kw["topics"]) if kw["topics"] else None,
+            language=kw["language"],
+            evidence=kw["evidence"],
+            privacy_notice_version=kw["privacy_notice"],
+            actor=current_actor(actor),
+            mapping=kw["mapping"],
+            delimiter=kw["delimiter"],
+            encoding=kw["encoding"],
+        )
+        plan = run_import(store, file, str(file), options, apply=apply, strict=strict)
+    command = "nyhetsbrev contacts import " + shlex.join([str(file), *_repeat_args(kw)])
+    click.echo("\n".join(report.import_report(plan, command, verbose=verbose)))
+    if strict and plan.rejected:
+        raise ContactsError(
+            f"{len(plan.rejected)} row{'s' if len(plan.rejected) > 1 else ''} rejected — nothing "
+            "was written (--strict); fix the rows listed above and import again"
+        )
+
+
+def _repeat_args(kw: dict[str, Any]) -> list[str]:
+    """The options of this import, to repeat in the 'run it with --apply' hint."""
+    args: list[str] = []
+    for item in kw["mapping"]:
+        args += ["--map", item]
+    for topic in kw["topics"]:
+        args += ["--topic", topic]
+    for name in ("status", "language", "evidence", "privacy_notice", "delimiter", "encoding"):
+        value = kw[name]
+        if value is not None and not (name == "status" and value == "subscribed"):
+            flag = {"language": "--lang"}.get(name, "--" + name.replace("_", "-"))
+            args += [flag, value]
+    return args
+
+
+@contacts.command()
+@click.argument("file", required=False, type=click.Path(dir_okay=False, allow_dash=True))
+@filter_options
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "json"]),
+    help="Default: from FILE's name, else csv.",
+)
+@click.option("--delimiter", type=click.Choice([";", ","]), default=";", show_default=True)
+@actor_option
+@pass_app
+def export(
+    app: AppContext, file: str | None, fmt: str | None, delimiter: str, actor: str | None, **kw: Any
+) -> None:
+    """Export contacts to CSV (opens in Excel, æøå intact) or JSON (with consent and events)."""
+    fmt = fmt or ("json" if file and file.lower().endswith(".json") else "csv")
+    with opened(app) as store:
+        text, ids = exporting.export(store, _criteria(store, kw), fmt, delimiter=delimiter)
+        target = "standard output" if file in (None, "-") else file
+        if file in (None, "-"):
+            click.echo(text, nl=False)
+        else:
+            Path(file).write_text(text, encoding="utf-8", newline="")
+        store.record_export(ids, actor=current_actor(actor), detail=f"export ({fmt}) to {target}")
+    click.echo(
+        f"Exported {len(ids)} contact{'' if len(ids) == 1 else 's'} to {target} ({fmt}).", err=True
+    )
+
+
+@contacts.command()
+@click.argument("email")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@actor_option
+@pass_app
+def erase(app: AppContext, email: str, yes: bool, actor: str | None) -> None:
+    """Delete everything about a person; keep only a keyed hash so no import brings them back."""
+    with opened(app) as store:
+        contact = store.get(email)
+        if contact is None and store.suppression(email) is not None:
+            click.echo(f"{email.strip()} is already erased; nothing to do.")
+            return
+        if contact is None:
+            question = (
+                f"{email.strip()} is not on the list. Suppress it, so that no import or add "
+                "ever subscribes it?"
+            )
+        else:
+            who = ", ".join(x for x in (contact.name, contact.organisation) if x)
+            question = (
+                f"Erase {contact.email}{f' ({who})' if who else ''}: delete the contact, "
+                "its consent records and event log for good?"
+            )
+        if not yes:
+            click.confirm(question, abort=True)
+        erasure = store.erase(email, actor=current_actor(actor))
+    if erasure.contact_id is None:
+        click.echo(f"Suppressed {email.strip()}: no import or add will subscribe it.")
+    else:
+        click.echo(
+            f"Erased {email.strip()}: contact #{erasure.contact_id}, {erasure.consents} consent "
+            f"record(s) and {erasure.events} event(s) deleted. Only a keyed hash of the address "
+            "is kept, so no import or add will subscribe it again."
+        )
+
+
+@contacts.command()
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@pass_app
+def stats(app: AppContext, fmt: str) -> None:
+    """Counts by status, topic, sector and language."""
+    with opened(app) as store:
+        numbers = store.stats()
+    click.echo(
+        report.stats_json(numbers) if fmt == "json" else "\n".join(report.stats_lines(numbers))
+    )

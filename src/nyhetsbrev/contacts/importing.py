@@ -1,0 +1,340 @@
+"""Importing a CSV: check every row, plan against the list (dry run), apply in one transaction.
+
+The plan sorts each row into added, updated, unchanged, skipped (already unsubscribed or bounced,
+erased, duplicate in the file, marked unsubscribed in the file) or rejected (with file:line and
+the reason). An import never changes a contact's status, never removes a topic or clears a field,
+and never subscribes an unsubscribed, bounced or erased address; so re-importing the same file
+changes nothing. Existing contacts, topics and suppression hashes are read in three queries, and
+the writes are `executemany` batches: no query per row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from nyhetsbrev.contacts import model
+from nyhetsbrev.contacts.csvinput import CsvTable, map_columns, read_csv
+from nyhetsbrev.contacts.database import read_transaction, write_transaction
+from nyhetsbrev.contacts.schema.tables import consents, contact_topics, contacts, events
+from nyhetsbrev.contacts.store import ContactStore
+from nyhetsbrev.contacts.suppression import Suppressor
+
+BATCH = 5000
+_UPDATABLE = ("name", "organisation", "sector", "language", "notes")
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    """What the command line says about the rows (defaults for what the file does not say)."""
+
+    status: model.Status = "subscribed"
+    topics: tuple[str, ...] | None = None  # --topic; None: `nyhetsbrev` for new contacts only
+    language: str | None = None  # --lang, for new contacts whose row names none
+    evidence: str | None = None  # --evidence; None: "imported from FILE, line N"
+    source: str = "import"
+    privacy_notice_version: str | None = None
+    actor: str = "unknown"
+    mapping: tuple[str, ...] = ()
+    delimiter: str | None = None
+    encoding: str | None = None
+
+
+@dataclass(slots=True)
+class Row:
+    """One valid row of the file."""
+
+    line: int
+    email: str
+    normalised: str
+    fields: dict[str, str | None]
+    topics: tuple[str, ...] | None
+    status: model.Status
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A row that is not simply added: where, whose address, and why."""
+
+    line: int
+    email: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Update:
+    """An existing contact the row adds to: changed fields, their final values, new topics."""
+
+    row: Row
+    contact_id: int
+    changes: dict[str, str]
+    values: dict[str, Any]
+    new_topics: tuple[str, ...]
+
+
+@dataclass
+class ImportPlan:
+    """What an import does (or, in a dry run, would do)."""
+
+    table: CsvTable
+    added: list[Row] = field(default_factory=list)
+    updated: list[Update] = field(default_factory=list)
+    unchanged: list[Row] = field(default_factory=list)
+    skipped: list[Outcome] = field(default_factory=list)
+    rejected: list[Outcome] = field(default_factory=list)
+    applied: bool = False
+
+    @property
+    def changes(self) -> int:
+        return len(self.added) + len(self.updated)
+
+
+def parse_rows(
+    table: CsvTable, options: ImportOptions, known_topics: Sequence[str]
+) -> tuple[list[Row], list[Outcome], list[Outcome]]:
+    """Check every row: `(valid rows, skipped, rejected)`; duplicates in the file are skipped."""
+    cols = table.columns
+    width = len(table.header)
+    get = {name: cols.get(name) for name in ("name", "first_name", "last_name", "organisation")}
+    rows: list[Row] = []
+    skipped: list[Outcome] = []
+    rejected: list[Outcome] = []
+    first_line: dict[str, int] = {}
+    default_topics = options.topics
+    for line, cells in table.rows:
+        if len(cells) < width:
+            cells = cells + [""] * (width - len(cells))
+        raw_email = cells[cols["email"]].strip()
+        if len(cells) > width and any(c.strip() for c in cells[width:]):
+            reason = (
+                f"{len(cells)} fields where the header has {width} — a separator inside a value? "
+                "Put that value in quotes, or fix the row"
+            )
+            rejected.append(Outcome(line, raw_email, reason))
+            continue
+        try:
+            given, normalised = model.check_email(raw_email)
+        except model.InvalidEmail as exc:
+            what = f"{exc} — correct the address" if raw_email else "no email address — add one"
+            rejected.append(Outcome(line, raw_email, f"{what}, or remove the row"))
+            continue
+        if normalised in first_line:
+            skipped.append(Outcome(line, given, f"duplicate of line {first_line[normalised]}"))
+            continue
+        first_line[normalised] = line
+        try:
+            fields, topics, status = _row_values(cells, get, cols, options, known_topics)
+        except ValueError as exc:
+            rejected.append(Outcome(line, given, f"{given}: {exc}"))
+            continue
+        if status not in ("subscribed", "pending"):
+            skipped.append(Outcome(line, given, f"marked {status} in the file"))
+            continue
+        state: model.Status = "pending" if status == "pending" else "subscribed"
+        rows.append(Row(line, given, normalised, fields, topics or default_topics, state))
+    return rows, skipped, rejected
+
+
+def _row_values(
+    cells: list[str],
+    get: dict[str, int | None],
+    cols: dict[str, int],
+    options: ImportOptions,
+    known_topics: Sequence[str],
+) -> tuple[dict[str, str | None], tuple[str, ...] | None, str]:
+    def cell(name: str) -> str:
+        index = cols.get(name)
+        return cells[index].strip() if index is not None else ""
+
+    name = cell("name") or " ".join(p for p in (cell("first_name"), cell("last_name")) if p)
+    fields: dict[str, str | None] = {
+        "name": model.clean_text(name),
+        "organisation": model.clean_text(cell("organisation")),
+        "sector": model.clean_sector(cell("sector")),
+        "language": model.parse_language(cell("language")) if cell("language") else None,
+        "notes": model.clean_text(cell("notes")),
+    }
+    topics = model.parse_topics([cell("topics")], known_topics) if cell("topics") else None
+    status_text = cell("status").lower()
+    if status_text and status_text not in model.STATUSES:
+        raise ValueError(
+            f'unknown status "{cell("status")}" — use {", ".join(model.STATUSES)} or leave it empty'
+        )
+    return fields, topics, status_text or options.status
+
+
+def plan_import(
+    conn: Connection, table: CsvTable, options: ImportOptions, known: Sequence[str]
+) -> ImportPlan:
+    """Sort the file's rows against the list as it is in this transaction."""
+    rows, skipped, rejected = parse_rows(table, options, known)
+    plan = ImportPlan(table, skipped=skipped, rejected=rejected)
+    existing = {
+        r.email_normalised: r
+        for r in conn.execute(
+            sa.select(
+                contacts.c.id,
+                contacts.c.email_normalised,
+                contacts.c.status,
+                *(contacts.c[f] for f in _UPDATABLE),
+            )
+        )
+    }
+    topics_of: dict[int, set[str]] = {}
+    if any(r.normalised in existing for r in rows):
+        for contact_id, topic in conn.execute(
+            sa.select(contact_topics.c.contact_id, contact_topics.c.topic)
+        ):
+            topics_of.setdefault(contact_id, set()).add(topic)
+    suppressor = Suppressor(conn)
+    suppressed = suppressor.all_hashes()
+    for row in rows:
+        old = existing.get(row.normalised)
+        if old is None:
+            if suppressed and suppressor.hash(row.normalised) in suppressed:
+                plan.skipped.append(Outcome(row.line, row.email, "erased earlier (suppressed)"))
+            else:
+                plan.added.append(row)
+            continue
+        if old.status in ("unsubscribed", "bounced"):
+            plan.skipped.append(Outcome(row.line, row.email, f"already {old.status}"))
+            continue
+        changes = {f: v for f, v in row.fields.items() if v is not None and v != getattr(old, f)}
+        new_topics = tuple(sorted(set(row.topics or ()) - topics_of.get(old.id, set())))
+        if changes or new_topics:
+            values = {f: changes.get(f, getattr(old, f)) for f in _UPDATABLE}
+            plan.updated.append(Update(row, old.id, changes, values, new_topics))
+        else:
+            plan.unchanged.append(row)
+    plan.rejected.sort(key=lambda o: o.line)
+    plan.skipped.sort(key=lambda o: o.line)
+    return plan
+
+
+def run_import(
+    store: ContactStore,
+    path: Path,
+    shown: str,
+    options: ImportOptions,
+    *,
+    apply: bool,
+    strict: bool = False,
+) -> ImportPlan:
+    """Read `path`, plan the import, and (with `apply`) write it all in one transaction.
+
+    With `strict`, a file with any rejected row writes nothing (the plan is returned unapplied).
+    """
+    table = read_csv(path, shown, delimiter=options.delimiter, encoding=options.encoding)
+    map_columns(table, options.mapping)
+    if not apply:
+        with read_transaction(store.engine) as conn:
+            return plan_import(conn, table, options, store.topics)
+    with write_transaction(store.engine) as conn:
+        if conn.dialect.name == "postgresql":  # no other writer between plan and write
+            conn.execute(sa.text("LOCK TABLE contacts IN SHARE ROW EXCLUSIVE MODE"))
+        plan = plan_import(conn, table, options, store.topics)
+        if strict and plan.rejected:
+            return plan
+        _write(conn, plan, options, store, Path(shown).name)
+        plan.applied = True
+        return plan
+
+
+def _write(
+    conn: Connection, plan: ImportPlan, options: ImportOptions, store: ContactStore, filename: str
+) -> None:
+    at = model.now()
+    actor = options.actor
+    version = options.privacy_notice_version or store.privacy_notice_version
+    if plan.added:
+        before = conn.execute(
+            sa.select(sa.func.coalesce(sa.func.max(contacts.c.id), 0))
+        ).scalar_one()
+        language = options.language or model.DEFAULT_LANGUAGE
+        new_rows = [
+            {
+                "email": r.email,
+                "email_normalised": r.normalised,
+                "name": r.fields["name"],
+                "organisation": r.fields["organisation"],
+                "sector": r.fields["sector"],
+                "language": r.fields["language"] or language,
+                "status": r.status,
+                "notes": r.fields["notes"],
+                "created_at": at,
+                "updated_at": at,
+            }
+            for r in plan.added
+        ]
+        _insert(conn, contacts, new_rows)
+        del new_rows
+        query = sa.select(contacts.c.email_normalised, contacts.c.id).where(contacts.c.id > before)
+        ids = {normalised: contact_id for normalised, contact_id in conn.execute(query)}
+        default = (model.DEFAULT_TOPIC,)
+        topic_rows: list[dict[str, Any]] = []
+        consent_rows: list[dict[str, Any]] = []
+        event_rows: list[dict[str, Any]] = []
+        for r in plan.added:
+            contact_id = ids[r.normalised]
+            topic_rows.extend({"contact_id": contact_id, "topic": t} for t in r.topics or default)
+            evidence = options.evidence or f"imported from {filename}, line {r.line}"
+            consent_rows.append(
+                {
+                    "contact_id": contact_id,
+                    "given_at": at,
+                    "source": options.source,
+                    "actor": actor,
+                    "evidence": evidence,
+                    "privacy_notice_version": version,
+                    "confirmed_at": None,
+                }
+            )
+            event_rows.append(
+                {
+                    "contact_id": contact_id,
+                    "at": at,
+                    "kind": "imported",
+                    "actor": actor,
+                    "detail": f"{filename}, line {r.line} ({r.status})",
+                }
+            )
+        _insert(conn, contact_topics, topic_rows)
+        _insert(conn, consents, consent_rows)
+        _insert(conn, events, event_rows)
+    if plan.updated:
+        changed = [u for u in plan.updated if u.changes]
+        if changed:
+            statement = (
+                contacts.update()
+                .where(contacts.c.id == sa.bindparam("contact_id"))
+                .values({f: sa.bindparam(f) for f in (*_UPDATABLE, "updated_at")})
+            )
+            params = [{"contact_id": u.contact_id, "updated_at": at, **u.values} for u in changed]
+            for start in range(0, len(params), BATCH):
+                conn.execute(statement, params[start : start + BATCH])
+        topic_rows = [
+            {"contact_id": u.contact_id, "topic": t} for u in plan.updated for t in u.new_topics
+        ]
+        _insert(conn, contact_topics, topic_rows)
+        event_rows = [
+            {
+                "contact_id": u.contact_id,
+                "at": at,
+                "kind": "changed",
+                "actor": actor,
+                "detail": f"{filename}, line {u.row.line}: "
+                + ", ".join([*u.changes, *(["topics"] if u.new_topics else [])]),
+            }
+            for u in plan.updated
+        ]
+        _insert(conn, events, event_rows)
+
+
+def _insert(conn: Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
+    for start in range(0, len(rows), BATCH):
+        conn.execute(table.insert(), rows[start : start + BATCH])
