@@ -1,0 +1,179 @@
+"""PDF facts of the reference issue (2024-q4): pages, metadata, tags, bookmarks, "forts.", links, fonts."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+
+import pypdf
+from tests.conftest import require_tool
+from tests.pdf.conftest import Rendered, squash
+
+from nyhetsbrev.issue.load import markdown_fields
+from nyhetsbrev.render import markdown
+
+
+def section_headings(rendered: Rendered) -> list[str]:
+    sections = rendered.loaded.issue.sections
+    return [s.title + (f" – {s.subtitle}" if s.subtitle else "") for s in sections]
+
+
+def issue_urls(rendered: Rendered) -> set[str]:
+    """Every real link address of the issue and its masthead ("#" placeholders lead nowhere)."""
+    loaded = rendered.loaded
+    texts = [text for _, text in markdown_fields(loaded.issue)]
+    pub = loaded.publication
+    texts += [pub.contact.body, pub.about.body, pub.contact_list.body]
+    urls = {link.href for text in texts for link, _ in markdown.links(markdown.parse(text))}
+    for section in loaded.issue.sections:
+        for article in section.articles:
+            urls |= {item.url for item in [*article.events, *article.decisions] if item.url}
+    return {url for url in urls if url.strip() not in ("", "#")}
+
+
+def test_page_count_is_plausible(reference: Rendered) -> None:
+    pages = len(reference.reader.pages)
+    assert 12 <= pages <= 30, pages  # KOM's own PDF of this issue has ~20
+    box = reference.reader.pages[0].mediabox
+    assert (round(float(box.width)), round(float(box.height))) == (595, 842)  # A4
+
+
+def test_metadata_title_language_author_subject(reference: Rendered) -> None:
+    reader = reference.reader
+    info = reader.metadata
+    assert info is not None
+    assert info["/Title"] == "Nyhetsbrev fra KOM, oktober–desember 2024"
+    assert info["/Author"] == "Koordineringsenheten mot menneskehandel"
+    assert info["/Subject"] == "oktober–desember 2024"
+    root = reader.trailer["/Root"]
+    assert root["/Lang"] == "nb"
+    assert bool(root["/ViewerPreferences"]["/DisplayDocTitle"])
+    xmp = root["/Metadata"].get_object().get_data().decode("utf-8")
+    assert "<pdfuaid:part>1</pdfuaid:part>" in xmp
+    assert "pdfaid:part" not in xmp  # the archive copy only
+
+
+def test_tagged_structure_with_headings(reference: Rendered) -> None:
+    root = reference.reader.trailer["/Root"]
+    assert bool(root["/MarkInfo"]["/Marked"])
+    kinds: list[str] = []
+
+    def walk(node: pypdf.generic.DictionaryObject) -> None:
+        if "/S" in node:
+            kinds.append(str(node["/S"]))
+        kids = node.get("/K")
+        if kids is None:
+            return
+        for kid in kids if isinstance(kids, list) else [kids]:
+            kid = kid.get_object()
+            if isinstance(kid, pypdf.generic.DictionaryObject) and "/MCID" not in kid:
+                walk(kid)
+
+    walk(root["/StructTreeRoot"].get_object())
+    sections = len(reference.loaded.issue.sections)
+    articles = sum(len(s.articles) for s in reference.loaded.issue.sections)
+    assert kinds.count("/H1") == sections + 2  # + "Innhold" + the closing "Om KOM"
+    assert kinds.count("/H2") == articles + 2  # + the "Kontakt oss" and contact list boxes
+    assert "/Title" in kinds and "/TOC" in kinds and "/L" in kinds and "/Link" in kinds
+
+
+def test_bookmarks_are_the_sections_in_order(reference: Rendered) -> None:
+    titles = [title for title, _ in reference.bookmarks()]
+    closing = reference.loaded.publication.about.title
+    assert titles == [*section_headings(reference), closing]
+
+
+def test_contents_page_lists_sections_with_page_numbers(reference: Rendered) -> None:
+    pages = reference.pages_text()
+    contents = squash(pages[1]).replace(".", "").replace("\u2060", "")
+    assert contents.startswith("Innhold")
+    for title, page in reference.bookmarks():
+        assert squash(title).replace(".", "") + str(page) in contents, title
+    annots = [a.get_object() for a in reference.reader.pages[1].get("/Annots") or []]
+    assert len(annots) >= len(reference.bookmarks())  # every entry is a clickable link
+
+
+def test_cover(reference: Rendered) -> None:
+    cover = squash(reference.pages_text()[0])
+    for line in (
+        "Koordineringsenheten mot menneskehandel",
+        "Nyhetsbrev fra KOM",
+        "oktober–desember 2024",
+        "Til KOMs samarbeidsaktører",
+    ):
+        assert squash(line) in cover
+    assert "side" not in cover  # no footer on the cover
+
+
+def test_every_article_title_in_reading_order_with_letters_intact(reference: Rendered) -> None:
+    text = squash("".join(reference.pages_text()[2:]))
+    position = 0
+    for section in reference.loaded.issue.sections:
+        for article in section.articles:
+            found = text.find(squash(article.title), position)
+            assert found >= 0, f"{article.title!r} missing or out of order"
+            position = found
+    for word in ("Østersjørådet", "Jämställdhetsmyndigheten", "høring", "Barneombudet"):
+        assert word in text
+
+
+def test_forts_on_every_continuation_page_and_never_on_a_first_page(reference: Rendered) -> None:
+    pages = reference.pages_text()
+    marks = reference.bookmarks()
+    headings = [*section_headings(reference), reference.loaded.publication.about.title]
+    assert [t for t, _ in marks] == headings
+    starts = [page for _, page in marks]
+    continuation_pages = 0
+    for i, (heading, first) in enumerate(zip(headings, starts, strict=True)):
+        last = starts[i + 1] - 1 if i + 1 < len(starts) else len(pages)
+        assert "forts." not in pages[first - 1], f"first page of {heading!r} says forts."
+        for number in range(first + 1, last + 1):
+            continuation_pages += 1
+            top = squash(pages[number - 1])
+            assert top.startswith(squash(f"{heading} forts.")), (number, top[:80])
+    assert continuation_pages >= 5  # the reference runs several sections over pages
+
+
+def test_split_articles_are_continued_by_name(reference: Rendered) -> None:
+    pages = reference.pages_text()
+    titles = {squash(a.title) for s in reference.loaded.issue.sections for a in s.articles}
+    continued = []
+    for number, page in enumerate(pages, start=1):
+        lines = [line.strip() for line in page.splitlines() if line.strip()]
+        for line in lines[1:3]:
+            if line.endswith(" forts.") and squash(line[: -len(" forts.")]) in titles:
+                continued.append((number, line))
+    assert continued, "no article split over a page was marked forts."
+    for number, line in continued:  # and the article did start on an earlier page
+        title = squash(line[: -len(" forts.")])
+        assert any(title in squash(p) for p in pages[2 : number - 1]), line
+
+
+def test_running_heads_and_footers_are_artifacts(reference: Rendered) -> None:
+    total = len(reference.reader.pages)
+    marks = dict((page, title) for title, page in reference.bookmarks())
+    for index in range(1, total):
+        artifact, content = reference.split_text(index)
+        assert squash(f"side {index + 1} av {total}") in artifact
+        assert squash(f"side {index + 1} av {total}") not in content
+        if index + 1 > 3 and index + 1 not in marks:
+            assert "forts." in artifact and "forts." not in content
+
+
+def test_links_are_annotations_with_the_issues_urls(reference: Rendered) -> None:
+    expected = issue_urls(reference)
+    assert "https://hudoc.echr.coe.int" in expected
+    assert expected <= reference.uris()
+    assert "#" not in reference.uris()  # placeholders stay text, not dead links
+
+
+def test_all_fonts_embedded_and_lato(reference: Rendered) -> None:
+    out = subprocess.run(
+        [require_tool("pdffonts"), str(reference.path)], check=True, capture_output=True, text=True
+    ).stdout
+    rows = [line.split() for line in out.splitlines()[2:] if line.strip()]
+    assert rows
+    for row in rows:
+        name, emb = row[0], row[-5]
+        assert re.fullmatch(r"[A-Z]{6}\+Lato-\w+", name), name
+        assert emb == "yes", row
