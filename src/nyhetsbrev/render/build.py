@@ -14,6 +14,7 @@ from nyhetsbrev.issue.lint import lint
 from nyhetsbrev.issue.load import LoadedIssue, load_or_fail
 from nyhetsbrev.render.assets import issue_images
 from nyhetsbrev.render.email import GMAIL_CLIP_BYTES, clip_warning, render_email
+from nyhetsbrev.render.pdf import render_pdf
 from nyhetsbrev.render.text import render_text
 from nyhetsbrev.render.web import META, archive_entry, read_archive, render_archive, render_web
 from nyhetsbrev.theme import Theme, find_theme
@@ -75,10 +76,19 @@ def render_outputs(loaded: LoadedIssue, theme: Theme, options: BuildOptions) -> 
     if options.keep_intermediate:
         files["email.mjml"] = email.mjml.encode("utf-8")
     # The PDF edition is rendered here, before the web edition, which then links to it.
-    pdf_name: str | None = None
+    edition = render_pdf(loaded, theme, options.pdf_standard)
+    pdf_name = pdf_file_name(loaded)
+    files[pdf_name] = edition.pdf
+    if options.keep_intermediate:
+        files[pdf_name.removesuffix(".pdf") + ".typ"] = edition.source.encode("utf-8")
     files["index.html"] = render_web(loaded, theme, pdf_name=pdf_name).encode("utf-8")
     files.update(issue_images(loaded))
     return files
+
+
+def pdf_file_name(loaded: LoadedIssue) -> str:
+    """kom-nyhetsbrev-2024-q4.pdf: the publication's id, so a downloaded copy says whose it is."""
+    return f"{loaded.publication_id}-nyhetsbrev-{loaded.id}.pdf"
 
 
 def build(ws: Workspace, loaded: LoadedIssue, options: BuildOptions) -> BuildResult:

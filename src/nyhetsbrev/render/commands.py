@@ -1,4 +1,4 @@
-"""The `build` verb: check an issue, then write its email, text and web editions to build/<id>/."""
+"""The `build` verb: check an issue, then write its email, text, PDF and web editions."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import click
 from nyhetsbrev.cli_support import AppContext, human_size, pass_app
 from nyhetsbrev.render.build import BuildOptions, check_for_build, clip_share
 from nyhetsbrev.render.build import build as build_issue
+from nyhetsbrev.render.pdf import DEFAULT_STANDARD
+from nyhetsbrev.render.pdf import STANDARDS as PDF_STANDARDS
 
 
 @click.command()
@@ -17,18 +19,30 @@ from nyhetsbrev.render.build import build as build_issue
 @click.option(
     "--keep-intermediate",
     is_flag=True,
-    help="Also write the generated email.mjml, for people working on a theme.",
+    help="Also write the generated email.mjml and the PDF's Typst source (.typ), for people "
+    "working on a theme.",
+)
+@click.option(
+    "--pdf-standard",
+    type=click.Choice(list(PDF_STANDARDS), case_sensitive=False),
+    default=DEFAULT_STANDARD,
+    show_default=True,
+    help="ua-1: accessible PDF/UA-1. a-2a,ua-1: the archive copy, PDF/A-2a as well.",
 )
 @pass_app
-def build(app: AppContext, issue_id: str, strict: bool, keep_intermediate: bool) -> None:
-    """Build an issue: build/ID/email.html, email.txt and index.html (the web edition).
+def build(
+    app: AppContext, issue_id: str, strict: bool, keep_intermediate: bool, pdf_standard: str
+) -> None:
+    """Build an issue: build/ID/email.html, email.txt, the PDF and index.html (the web edition).
 
     Runs the checks of `nyhetsbrev check` first: errors stop the build, warnings are listed
     (--strict stops on them). Nothing is written unless every edition renders and passes its
     checks; then build/ID/ is replaced at once and build/index.html (the archive) regenerated.
     """
     ws = app.workspace
-    options = BuildOptions(strict=strict, keep_intermediate=keep_intermediate)
+    options = BuildOptions(
+        strict=strict, keep_intermediate=keep_intermediate, pdf_standard=pdf_standard.lower()
+    )
     loaded, findings = check_for_build(ws, issue_id, strict=strict)
     for finding in findings:
         click.echo(finding.format(), err=True)
