@@ -27,20 +27,20 @@ _Block = markdown.Paragraph | markdown.ListBlock
 
 
 class _References:
-    """Link numbers: unique over the whole text, listed under the article that uses them."""
+    """Link numbers: one per address over the whole text, listed under each article using them."""
 
     def __init__(self) -> None:
-        self.count = 0
+        self.numbers: dict[str, int] = {}
         self.pending: dict[str, int] = {}
 
     def number(self, url: str) -> int:
-        if url not in self.pending:
-            self.count += 1
-            self.pending[url] = self.count
-        return self.pending[url]
+        """The link's number: a URL keeps the number it got first, wherever it appears again."""
+        number = self.numbers.setdefault(url, len(self.numbers) + 1)
+        self.pending[url] = number
+        return number
 
     def flush(self) -> list[str]:
-        lines = [f"[{n}] {url}" for url, n in self.pending.items()]
+        lines = [f"[{n}] {url}" for url, n in sorted(self.pending.items(), key=lambda i: i[1])]
         self.pending = {}
         return lines
 
