@@ -128,7 +128,9 @@ def flush_deleted(engine: Engine) -> None:
     """After an erasure: make sure no copy of deleted rows stays in the database's files.
 
     SQLite: checkpoint the write-ahead log into the database (where secure delete has zeroed
-    the rows) and truncate it, since old page images in the log still hold the data.
+    the rows) and truncate it, since old page images in the log still hold the data. If another
+    process is in the middle of reading, the checkpoint waits at most a second and the old pages
+    stay in the log until the next checkpoint (at the latest when the last connection closes).
     PostgreSQL: VACUUM the contact tables, so dead row versions are pruned and their space
     reused (backups and the server's own WAL archive are outside our reach; see the docs).
     """
@@ -136,7 +138,9 @@ def flush_deleted(engine: Engine) -> None:
         raw = engine.raw_connection()  # outside any transaction, as checkpoints must be
         try:
             cursor = raw.cursor()
+            cursor.execute("PRAGMA busy_timeout = 1000")
             cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
             cursor.close()
         finally:
             raw.close()
