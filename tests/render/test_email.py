@@ -60,10 +60,10 @@ def test_articles_of_a_section_share_one_mj_section(small: Rendered) -> None:
     source = email.render_mjml(small.loaded, small.theme).split("<mj-body", 1)[1]
     sections = small.loaded.issue.sections
     articles = sum(len(s.articles) for s in sections)
-    # masthead, contents, one per section, the contact box, the footer
-    assert source.count("<mj-section") == 2 + len(sections) + 1 + 1
+    # web link, masthead, contents, one per section, the contact box, the footer
+    assert source.count("<mj-section") == 3 + len(sections) + 1 + 1
     # the same, plus one mj-text per section heading and one per article
-    assert source.count("<mj-text") == 2 + len(sections) + articles + 1 + 1
+    assert source.count("<mj-text") == 3 + len(sections) + articles + 1 + 1
 
 
 def test_preheader_comes_first_followed_by_filler(small: Rendered) -> None:
