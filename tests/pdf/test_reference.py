@@ -134,19 +134,32 @@ def test_forts_on_every_continuation_page_and_never_on_a_first_page(reference: R
     assert continuation_pages >= 5  # the reference runs several sections over pages
 
 
-def test_split_articles_are_continued_by_name(reference: Rendered) -> None:
-    pages = reference.pages_text()
-    titles = {squash(a.title) for s in reference.loaded.issue.sections for a in s.articles}
-    continued = []
-    for number, page in enumerate(pages, start=1):
-        lines = [line.strip() for line in page.splitlines() if line.strip()]
-        for line in lines[1:3]:
-            if line.endswith(" forts.") and squash(line[: -len(" forts.")]) in titles:
-                continued.append((number, line))
-    assert continued, "no article split over a page was marked forts."
-    for number, line in continued:  # and the article did start on an earlier page
-        title = squash(line[: -len(" forts.")])
-        assert any(title in squash(p) for p in pages[2 : number - 1]), line
+def test_split_articles_are_continued_by_name_and_only_then(reference: Rendered) -> None:
+    loaded = reference.loaded
+    titles = [squash(a.title) for s in loaded.issue.sections for a in s.articles]
+    boxes = [squash(loaded.publication.contact.title or ""), squash(loaded.publication.about.title)]
+    footer = squash(f"{loaded.title} · {loaded.period_label}")
+    headings = [*section_headings(reference), loaded.publication.about.title]
+    starts = [page for _, page in reference.bookmarks()]
+    pages_total = len(reference.reader.pages)
+    split = 0
+    for i, heading in enumerate(headings):
+        last = starts[i + 1] - 1 if i + 1 < len(starts) else pages_total
+        for number in range(starts[i] + 1, last + 1):
+            artifact, content = reference.split_text(number - 1)
+            head = squash(f"{heading} forts.")
+            assert artifact.startswith(head), (number, artifact[:80])
+            rest = artifact[len(head) : artifact.index(footer)]
+            starts_new = any(content.startswith(t) for t in [*titles, *boxes] if t)
+            if rest:  # "<article> forts.": that article began earlier and goes on here
+                split += 1
+                assert rest.endswith("forts.") and rest[: -len("forts.")] in titles, rest
+                assert not starts_new, f"page {number} says {rest!r} but begins a new article"
+                earlier = squash("".join(reference.pages_text()[: number - 1]))
+                assert rest[: -len("forts.")] in earlier
+            else:  # nothing continued: the page must begin with a heading
+                assert starts_new, f"page {number} continues an article without saying so"
+    assert split >= 1, "the reference splits an article over pages"
 
 
 def test_running_heads_and_footers_are_artifacts(reference: Rendered) -> None:
