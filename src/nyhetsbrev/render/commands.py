@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from nyhetsbrev.cli_support import AppContext, human_size, pass_app
+from nyhetsbrev.issue.findings import summary
 from nyhetsbrev.render.build import BuildOptions, check_for_build, clip_share
 from nyhetsbrev.render.build import build as build_issue
 from nyhetsbrev.render.pdf import DEFAULT_STANDARD
@@ -46,6 +47,9 @@ def build(
     loaded, findings = check_for_build(ws, issue_id, strict=strict)
     for finding in findings:
         click.echo(finding.format(), err=True)
+    if findings:
+        counted = summary(findings).removeprefix("0 errors, ")
+        click.echo(f"{counted}: the build goes on (--strict stops on them)", err=True)
     result = build_issue(ws, loaded, options)
     for warning in result.warnings:
         click.echo(f"warning: {warning}", err=True)
