@@ -1,0 +1,1 @@
+"""The web side: the editor's live preview and the public archive, sign-up and unsubscribe app."""

@@ -1,0 +1,177 @@
+"""Pages of both web apps: the reader's language, the labels, and the theme's web-*.html.j2."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import yaml
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+
+from nyhetsbrev.errors import WebError
+from nyhetsbrev.issue.model import Publication
+from nyhetsbrev.render.environment import environment, get_env
+from nyhetsbrev.theme import Theme, packaged_theme_path
+from nyhetsbrev.web.security import Csrf
+
+LANGUAGES = ("nb", "nn", "en")
+#: Each language named in itself, as a reader looks for it.
+LANGUAGE_NAMES = {"nb": "Bokmål", "nn": "Nynorsk", "en": "English"}
+_ACCEPT_ALIASES = {"no": "nb", "nb": "nb", "nn": "nn", "en": "en"}
+LABELS_FILE = Path(__file__).resolve().parent / "labels.yaml"
+#: Pages that carry a personal token or a form: never cached, never indexed.
+PRIVATE_HEADERS = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex, nofollow"}
+
+
+@lru_cache(maxsize=4)
+def _load_labels(path: str, mtime: float) -> dict[str, dict[str, str]]:
+    with open(path, encoding="utf-8") as handle:
+        data = yaml.safe_load(handle) or {}
+    return {str(lang): {str(k): str(v) for k, v in table.items()} for lang, table in data.items()}
+
+
+def web_labels(language: str) -> dict[str, str]:
+    """The web pages' labels in `language` (nb for anything else)."""
+    table = _load_labels(str(LABELS_FILE), LABELS_FILE.stat().st_mtime)
+    return table.get(language, table["nb"])
+
+
+def default_language(publication: Publication) -> str:
+    return publication.language if publication.language in LANGUAGES else "nb"
+
+
+def choose_language(request: Request, default: str) -> str:
+    """`?lang=` if it names a page language; else the best of Accept-Language; else `default`."""
+    asked = request.query_params.get("lang", "")
+    if asked in LANGUAGES:
+        return asked
+    best: tuple[float, str] | None = None
+    for part in request.headers.get("accept-language", "").split(",")[:20]:
+        tag, _, params = part.strip().partition(";")
+        code = _ACCEPT_ALIASES.get(tag.strip().lower().split("-")[0])
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                continue
+        # The first of equally preferred languages wins; q=0 means "not this one".
+        if code is not None and quality > 0 and (best is None or quality > best[0]):
+            best = (quality, code)
+    return best[1] if best else default
+
+
+class Pages:
+    """Renders the theme's web-*.html.j2 pages with the labels of the reader's language.
+
+    A workspace theme without web-*.html.j2 templates gets the shipped KOM ones, so customising
+    a theme's editions never breaks the sign-up pages.
+    """
+
+    def __init__(self, theme: Theme, publication: Publication, csrf: Csrf | None = None) -> None:
+        self.theme = theme
+        self.publication = publication
+        self.csrf = csrf
+        self.default_language = default_language(publication)
+
+    def language(self, request: Request) -> str:
+        return choose_language(request, self.default_language)
+
+    def labels(self, language: str) -> dict[str, str]:
+        return {**self.theme.labels(language), **web_labels(language)}
+
+    def template(self, name: str) -> jinja2.Template:
+        try:
+            return environment(self.theme).get_template(name)
+        except jinja2.TemplateNotFound:
+            return get_env(str(packaged_theme_path("kom"))).get_template(name)
+
+    def topic_choices(self, labels: Mapping[str, str]) -> list[tuple[str, str]]:
+        """The publication's topics with their labels (the topic's name when it has none)."""
+        return [(t, labels.get(f"topic_{t}", t)) for t in self.publication.topics]
+
+    def render_text(self, request: Request, name: str, language: str, **values: Any) -> str:
+        labels = self.labels(language)
+        here = request.url.path
+        context = {
+            "lang": language,
+            "labels": labels,
+            "publication": self.publication,
+            "language_links": [
+                (code, LANGUAGE_NAMES[code], f"{here}?lang={code}") for code in LANGUAGES
+            ],
+            "query": f"?lang={language}",
+            **values,
+        }
+        try:
+            return self.template(name).render(context)
+        except jinja2.TemplateError as exc:
+            raise WebError(f"{self.theme.path}/{name}: {exc}") from exc
+
+    def render(
+        self,
+        request: Request,
+        name: str,
+        *,
+        status: int = 200,
+        language: str | None = None,
+        form: bool = False,
+        private: bool = False,
+        headers: Mapping[str, str] | None = None,
+        **values: Any,
+    ) -> HTMLResponse:
+        """A page; `form=True` gives it a CSRF token (and the browser its cookie)."""
+        language = language or self.language(request)
+        cookie: str | None = None
+        if form:
+            assert self.csrf is not None, "a form page needs the app's CSRF signer"
+            values["csrf_token"], cookie = self.csrf.token_for(request)
+        text = self.render_text(request, name, language, **values)
+        all_headers = {**(PRIVATE_HEADERS if private or form else {}), **(headers or {})}
+        response = HTMLResponse(text, status_code=status, headers=all_headers)
+        if cookie is not None and self.csrf is not None:
+            self.csrf.set_cookie(response, request, cookie)
+        return response
+
+    def message(
+        self,
+        request: Request,
+        title: str,
+        body: str,
+        *,
+        status: int = 200,
+        language: str | None = None,
+        values: Mapping[str, object] | None = None,
+        links: tuple[str, ...] = (),
+        headers: Mapping[str, str] | None = None,
+        private: bool = True,
+    ) -> HTMLResponse:
+        """A page with a heading and a paragraph, both labels filled with `values`, and links
+        (`archive`, `subscribe`) under them."""
+        language = language or self.language(request)
+        labels = self.labels(language)
+        filled = {**self.standard_values(), **(values or {})}
+        return self.render(
+            request,
+            "web-message.html.j2",
+            status=status,
+            language=language,
+            private=private,
+            headers=headers,
+            title=labels[title].format(**filled),
+            paragraphs=[labels[key].format(**filled) for key in body.split("+")],
+            links=links,
+        )
+
+    def standard_values(self) -> dict[str, str]:
+        pub = self.publication
+        return {
+            "title": pub.title,
+            "short_name": pub.short_name,
+            "name": pub.name,
+            "version": pub.privacy_notice_version,
+        }

@@ -1,0 +1,163 @@
+"""The preview's in-memory build: findings, email, text and web edition now; the PDF on demand."""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from nyhetsbrev.errors import NyhetsbrevError
+from nyhetsbrev.issue.findings import Finding, sort_key
+from nyhetsbrev.issue.lint import lint
+from nyhetsbrev.issue.load import LoadedIssue, find_publication, load
+from nyhetsbrev.render.assets import issue_images
+from nyhetsbrev.render.email import clip_warning, render_email
+from nyhetsbrev.render.pdf import render_pdf
+from nyhetsbrev.render.text import render_text
+from nyhetsbrev.render.web import render_web
+from nyhetsbrev.theme import Theme, find_theme
+from nyhetsbrev.workspace import Workspace
+
+#: Where the preview serves the issue's web edition and pictures: the email's links and pictures
+#: point here instead of at `public_url`, so they work before anything is published.
+SITE_PREFIX = "/site"
+CONTEXT_LINES = 2
+
+
+@dataclass(frozen=True)
+class SourceLine:
+    """A line of the file a finding is in, for showing an error in place."""
+
+    number: int
+    text: str
+    marked: bool
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One build of the issue as it is on disk now; what the preview page shows."""
+
+    generation: int
+    built_at: datetime
+    issue_id: str
+    findings: tuple[Finding, ...]
+    loaded: LoadedIssue | None = None
+    theme: Theme | None = None
+    email_html: str | None = None
+    text: str | None = None
+    web_html: str | None = None
+    images: dict[str, bytes] = field(default_factory=dict)
+    problems: tuple[str, ...] = ()  # build errors that are not findings (templates, MJML)
+    notes: tuple[str, ...] = ()  # build warnings (Gmail's clip limit)
+    email_ms: float = 0.0
+    total_ms: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.email_html is not None and not self.problems
+
+    @property
+    def pdf_name(self) -> str:
+        return f"nyhetsbrev-{self.issue_id}.pdf"
+
+    def excerpt(self, finding: Finding) -> list[SourceLine]:
+        """The lines around an error, so the editor sees it where it is."""
+        path = Path(finding.file)  # as shown: relative to the current folder
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError):
+            return []
+        first = max(1, finding.line - CONTEXT_LINES)
+        last = min(len(lines), finding.line + CONTEXT_LINES)
+        return [SourceLine(n, lines[n - 1], n == finding.line) for n in range(first, last + 1)]
+
+
+class Previewer:
+    """Builds one issue in memory, again and again; thread-safe."""
+
+    def __init__(self, ws: Workspace, issue_id: str) -> None:
+        self.ws = ws
+        self.issue_id = issue_id
+        self._generation = 0
+        self._lock = threading.Lock()
+        self._pdf_lock = threading.Lock()
+        self._pdf: tuple[int, bytes | None, str | None] = (-1, None, None)
+
+    def build(self) -> Snapshot:
+        """Load, check and render the issue as it is on disk now (never raises)."""
+        with self._lock:
+            self._generation += 1
+            generation = self._generation
+        started = time.perf_counter()
+        now = datetime.now().astimezone().replace(microsecond=0)
+        try:
+            loaded, findings = load(self.ws, self.issue_id)
+        except NyhetsbrevError as exc:
+            return Snapshot(generation, now, self.issue_id, (), problems=(exc.message,))
+        if loaded is None:
+            return Snapshot(generation, now, self.issue_id, tuple(findings))
+        findings = sorted([*findings, *lint(loaded)], key=sort_key)
+        snapshot = Snapshot(generation, now, self.issue_id, tuple(findings), loaded=loaded)
+        try:
+            theme = find_theme(self.ws, loaded.publication.theme)
+            local = dataclasses.replace(
+                loaded,
+                publication=loaded.publication.model_copy(update={"public_url": SITE_PREFIX}),
+            )
+            email_started = time.perf_counter()
+            email = render_email(local, theme).html
+            email_ms = (time.perf_counter() - email_started) * 1000
+            notes = tuple(n for n in [clip_warning(email, loaded)] if n)
+            snapshot = dataclasses.replace(
+                snapshot,
+                theme=theme,
+                email_html=email,
+                email_ms=email_ms,
+                notes=notes,
+                text=render_text(loaded, theme),
+                web_html=render_web(local, theme, pdf_name=snapshot.pdf_name),
+                images=issue_images(loaded),
+            )
+        except NyhetsbrevError as exc:
+            snapshot = dataclasses.replace(snapshot, problems=(exc.message,))
+        total_ms = (time.perf_counter() - started) * 1000
+        return dataclasses.replace(snapshot, total_ms=total_ms)
+
+    def pdf(self, snapshot: Snapshot) -> tuple[bytes | None, str | None]:
+        """The PDF edition of a snapshot (rendered once, on first request): (pdf, or an error)."""
+        with self._pdf_lock:
+            generation, data, error = self._pdf
+            if generation == snapshot.generation:
+                return data, error
+            if snapshot.loaded is None or snapshot.theme is None:
+                return None, None
+            try:
+                data, error = render_pdf(snapshot.loaded, snapshot.theme).pdf, None
+            except NyhetsbrevError as exc:
+                data, error = None, exc.message
+            self._pdf = (snapshot.generation, data, error)
+            return data, error
+
+    def watched(self, snapshot: Snapshot | None) -> tuple[list[Path], list[Path]]:
+        """(folders to watch, and within them what matters): the issue folder, the publication
+        file and the theme (through a workspace's templates/ symlink, the real folder)."""
+        newsletters = self.ws.newsletters.resolve()
+        folders = [newsletters]
+        relevant = [self.ws.issue_dir(self.issue_id).resolve()]
+        try:
+            relevant.append(find_publication(self.ws)[1].resolve())
+        except NyhetsbrevError:
+            relevant.append(newsletters)  # no publication file yet, or several: any change
+        theme = snapshot.theme if snapshot is not None else None
+        if theme is None:
+            try:
+                theme = find_theme(self.ws, "kom")
+            except NyhetsbrevError:
+                theme = None
+        if theme is not None:
+            folders.append(theme.path.resolve())
+            relevant.append(theme.path.resolve())
+        return folders, relevant

@@ -1,0 +1,266 @@
+"""Sign-up with double opt-in: the form, the pending contact, the confirmation email and link."""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+from dataclasses import dataclass, field
+
+from email_validator import EmailNotValidError, validate_email
+from starlette.background import BackgroundTask
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import Response
+
+from nyhetsbrev.contacts.model import Contact, normalise_email
+from nyhetsbrev.web.mail import Mail
+from nyhetsbrev.web.pages import LANGUAGE_NAMES, LANGUAGES
+from nyhetsbrev.web.security import address_key, client_key
+from nyhetsbrev.web.site import Site, text_field
+
+log = logging.getLogger("nyhetsbrev.web")
+
+#: Longest accepted field values, in characters (RFC 5321 caps an address at 254).
+FIELD_LIMITS = {"email": 254, "name": 200, "organisation": 200}
+#: Control characters and the invisible direction overrides used to disguise text.
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+@dataclass
+class SignUp:
+    """What a visitor typed into the form, and what is wrong with it."""
+
+    email: str = ""
+    name: str = ""
+    organisation: str = ""
+    topics: list[str] = field(default_factory=list)
+    language: str = "nb"
+    consent: bool = False
+    ascii_email: str = ""
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+def read_signup(form: FormData, site: Site, language: str) -> SignUp:
+    """Check every field of a sign-up; `errors` maps field → message in the page's language."""
+    labels = site.pages.labels(language)
+    signup = SignUp(
+        email=text_field(form, "email").strip(),
+        name=" ".join(text_field(form, "name").split()),
+        organisation=" ".join(text_field(form, "organisation").split()),
+        topics=[t for t in form.getlist("topics") if isinstance(t, str)],
+        language=text_field(form, "language") or language,
+        consent=text_field(form, "consent") == "yes",
+    )
+    errors = signup.errors
+    for name, limit in FIELD_LIMITS.items():
+        value: str = getattr(signup, name)
+        if len(value) > limit:
+            errors[name] = labels["error_too_long"].format(max=limit, length=len(value))
+            setattr(signup, name, value[:limit])  # shown back shortened, never stored
+        elif _UNPRINTABLE.search(value):
+            errors[name] = labels["error_control"]
+    if "email" not in errors:
+        if not signup.email:
+            errors["email"] = labels["error_email_required"]
+        else:
+            try:
+                checked = validate_email(signup.email, check_deliverability=False)
+            except EmailNotValidError:
+                checked = None
+            if checked is None or not checked.ascii_email:
+                errors["email"] = labels["error_email_invalid"]
+            else:
+                signup.ascii_email = checked.ascii_email
+    known = site.publication.topics
+    chosen = [t for t in known if t in signup.topics]
+    if not chosen or len(chosen) != len(set(signup.topics)):
+        errors["topics"] = labels["error_topics"]
+    signup.topics = chosen
+    if signup.language not in LANGUAGES:
+        errors["language"] = labels["error_language"]
+        signup.language = language
+    if not signup.consent:
+        errors["consent"] = labels["error_consent"]
+    return signup
+
+
+def form_page(
+    request: Request, site: Site, language: str, signup: SignUp | None = None, status: int = 200
+) -> Response:
+    pages = site.pages
+    if signup is None:
+        default = "nyhetsbrev" if "nyhetsbrev" in site.publication.topics else None
+        first = default or site.publication.topics[0]
+        signup = SignUp(topics=[first], language=language)
+    return pages.render(
+        request,
+        "web-subscribe.html.j2",
+        status=status,
+        language=language,
+        form=True,
+        values=signup,
+        errors=signup.errors,
+        limits=FIELD_LIMITS,
+        topics=pages.topic_choices(pages.labels(language)),
+        languages=[(code, LANGUAGE_NAMES[code]) for code in LANGUAGES],
+    )
+
+
+async def subscribe_form(request: Request) -> Response:
+    site = Site.of(request)
+    return form_page(request, site, site.pages.language(request))
+
+
+async def subscribe(request: Request) -> Response:
+    """POST /subscribe: the same answer whether or not the address is known (or suppressed)."""
+    site = Site.of(request)
+    pages = site.pages
+    language = pages.language(request)
+    wait = site.subscribe_limiter.hit(client_key(request))
+    if wait:
+        minutes = max(1, math.ceil(wait / 60))
+        return pages.message(
+            request,
+            "rate_limited_title",
+            "rate_limited_body",
+            status=429,
+            values={"minutes": minutes},
+            headers={"Retry-After": str(math.ceil(wait))},
+        )
+    form = await site.form(request)
+    if not site.csrf_ok(request, form):
+        return pages.message(request, "csrf_title", "csrf_body", status=403, links=("subscribe",))
+    if text_field(form, "website"):  # the honeypot: a bot; it gets the usual answer, nothing else
+        log.info("sign-up with the honeypot filled in, ignored (client %s)", client_key(request))
+        return check_inbox(request, site, language, text_field(form, "email").strip()[:254])
+    signup = read_signup(form, site, language)
+    if signup.errors:
+        return form_page(request, site, language, signup, status=400)
+    task = await register(request, site, signup)
+    return check_inbox(request, site, language, signup.email, task)
+
+
+async def register(request: Request, site: Site, signup: SignUp) -> BackgroundTask | None:
+    """Record the sign-up and choose the email to send after the answer has gone out."""
+    if await site.db("suppression", signup.email) is not None:
+        return None  # erased: never written to again, and never told so
+    existing: Contact | None = await site.db("get", signup.email)
+    if existing is not None and existing.status == "subscribed":
+        contact = existing
+        kind = "known"
+    else:
+        contact = await site.db(
+            "subscribe_pending",
+            signup.email,
+            name=signup.name or None,
+            organisation=signup.organisation or None,
+            language=signup.language,
+            topics=signup.topics,
+            evidence=f"web form {site.public_url}/subscribe (client {client_key(request)})",
+            privacy_notice_version=site.publication.privacy_notice_version,
+        )
+        kind = "confirm"
+    if site.mail_limiter.hit(address_key(normalise_email(signup.email))):
+        log.info("sign-up email to contact #%s held back: too many for one address", contact.id)
+        return None
+    return BackgroundTask(site.mailer.send, signup_mail(site, contact, signup, kind))
+
+
+def signup_mail(site: Site, contact: Contact, signup: SignUp, kind: str) -> Mail:
+    labels = site.pages.labels(signup.language)
+    values = {
+        **site.pages.standard_values(),
+        "email": signup.ascii_email,
+        "days": site.limits.confirm_lifetime.days,
+    }
+    if kind == "confirm":
+        values["url"] = site.link("confirm", contact.id)
+    else:
+        values["url"] = site.link("preferences", contact.id)
+    return Mail(
+        to=signup.ascii_email,
+        subject=labels[f"mail_{kind}_subject"].format(**values),
+        body=labels[f"mail_{kind}_body"].format(**values),
+        language=signup.language,
+    )
+
+
+def check_inbox(
+    request: Request, site: Site, language: str, email: str, task: BackgroundTask | None = None
+) -> Response:
+    response = site.pages.message(
+        request,
+        "check_inbox_title",
+        "check_inbox_body+check_inbox_hint",
+        language=language,
+        values={"email": email, "days": site.limits.confirm_lifetime.days},
+        links=("archive",),
+    )
+    response.background = task
+    return response
+
+
+async def confirm_page(request: Request) -> Response:
+    """GET /confirm/TOKEN: a button; following the link changes nothing (scanners follow it)."""
+    site = Site.of(request)
+    contact_id = site.contact_id(request.path_params["token"], "confirm")
+    contact: Contact | None = await site.db("get_by_id", contact_id)
+    if contact is None:
+        return not_on_list(request, site, status=404)
+    if contact.status != "pending":
+        return confirmed(request, site, contact, already=True)
+    labels = site.pages.labels(site.pages.language(request))
+    values = {**site.pages.standard_values(), "email": contact.email}
+    return site.pages.render(
+        request,
+        "web-action.html.j2",
+        form=True,
+        title=labels["confirm_title"],
+        paragraphs=[labels["confirm_body"].format(**values)],
+        action=request.url.path + f"?lang={site.pages.language(request)}",
+        hidden=[],
+        button=labels["confirm_button"],
+    )
+
+
+async def confirm(request: Request) -> Response:
+    """POST /confirm/TOKEN (with the form's CSRF token): pending → subscribed."""
+    site = Site.of(request)
+    contact_id = site.contact_id(request.path_params["token"], "confirm")
+    form = await site.form(request)
+    if not site.csrf_ok(request, form):
+        return site.pages.message(request, "csrf_title", "csrf_body", status=403)
+    contact: Contact | None = await site.db("get_by_id", contact_id)
+    if contact is None:
+        return not_on_list(request, site, status=404)
+    changed = await site.db("confirm", contact_id, evidence="confirmed with the emailed link")
+    return confirmed(request, site, contact, already=not changed)
+
+
+def confirmed(request: Request, site: Site, contact: Contact, *, already: bool) -> Response:
+    pages = site.pages
+    values = {"email": contact.email}
+    if already and contact.status != "subscribed":
+        return pages.message(
+            request, "not_pending_title", "not_pending_body", values=values, links=("subscribe",)
+        )
+    language = pages.language(request)
+    labels = pages.labels(language)
+    title = labels["already_confirmed_title" if already else "confirmed_title"]
+    body = labels["confirmed_body"].format(**pages.standard_values(), **values)
+    return pages.render(
+        request,
+        "web-message.html.j2",
+        private=True,
+        title=title,
+        paragraphs=[body],
+        links=("archive",),
+        preferences_url=site.link("preferences", contact.id),
+    )
+
+
+def not_on_list(request: Request, site: Site, *, status: int = 200) -> Response:
+    return site.pages.message(
+        request, "not_on_list_title", "not_on_list_body", status=status, links=("subscribe",)
+    )
