@@ -19,6 +19,8 @@ COMMANDS: dict[str, str] = {
     "check": "nyhetsbrev.issue.commands:check",
     "new": "nyhetsbrev.issue.commands:new",
     "schema": "nyhetsbrev.issue.commands:schema",
+    "preview": "nyhetsbrev.web.cli:preview",
+    "serve": "nyhetsbrev.web.cli:serve",
     "build": "nyhetsbrev.render.commands:build",
     "contacts": "nyhetsbrev.contacts.cli:contacts",
 }
