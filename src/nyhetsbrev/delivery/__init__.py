@@ -1,0 +1,1 @@
+"""Sending an issue: signed tokens, the MIME message, the SMTP transport and the campaign ledger."""
