@@ -29,6 +29,7 @@ class Rendered:
     pdf: bytes
     source: str
     path: Path
+    warnings: tuple[str, ...] = ()
 
     @property
     def reader(self) -> pypdf.PdfReader:
@@ -88,7 +89,7 @@ def render(ws: Workspace, issue_id: str, out: Path, standard: str = "ua-1") -> R
     theme = find_theme(ws, loaded.publication.theme)
     edition = render_pdf(loaded, theme, standard)
     out.write_bytes(edition.pdf)
-    return Rendered(loaded, edition.pdf, edition.source, out)
+    return Rendered(loaded, edition.pdf, edition.source, out, edition.warnings)
 
 
 def png(width: int = 8, height: int = 6) -> bytes:

@@ -34,6 +34,7 @@ def issue_urls(rendered: Rendered) -> set[str]:
 def test_page_count_is_plausible(reference: Rendered) -> None:
     pages = len(reference.reader.pages)
     assert 12 <= pages <= 30, pages  # KOM's own PDF of this issue has ~20
+    assert reference.warnings == ()  # Typst had nothing to warn about
     box = reference.reader.pages[0].mediabox
     assert (round(float(box.width)), round(float(box.height))) == (595, 842)  # A4
 

@@ -83,6 +83,13 @@ def test_typst_special_characters_render_literally(small: Rendered) -> None:
     )
 
 
+def test_content_appears_in_the_source_only_inside_string_literals(small: Rendered) -> None:
+    outside = re.sub(r'"(?:[^"\\\n]|\\.)*"', '""', small.source)
+    for word in ("Tegn", "@navn", "Kode", "firkant", "tittel", "Takk", "stjerne", "lenke", "punkt"):
+        assert word in small.source
+        assert word not in outside, word
+
+
 def test_styles_links_and_lists_survive(small: Rendered) -> None:
     assert "https://example.org/s%C3%B8k?q=1&r=%22x%22#del" in small.uris()
     assert "https://hudoc.echr.coe.int/eng?i=001-236133" in small.uris()
