@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import shutil
 from pathlib import Path
 
 import pypdf
@@ -14,7 +15,7 @@ from nyhetsbrev.errors import RenderError
 from nyhetsbrev.issue.load import load_or_fail
 from nyhetsbrev.render import markdown, pdf
 from nyhetsbrev.render.pdf import render_pdf
-from nyhetsbrev.theme import find_theme
+from nyhetsbrev.theme import find_theme, packaged_theme_path
 from nyhetsbrev.workspace import Workspace
 
 TITLE = r'Tegn #set page(width: 1cm) $x^2$ *fet* _kursiv_ @ref <lbl> \ "sitat" ] // ikke kommentar'
@@ -241,3 +242,21 @@ def test_labels_follow_the_issue_language(workspace: Path) -> None:
     assert "Contents" in pages[1]
     assert f"page 2 of {len(pages)}" in pages[1]
     assert "January–March 2025" in pages[0]
+
+
+def test_a_theme_naming_another_font_stops_the_build(workspace: Path) -> None:
+    write_issue(workspace, "2025-q1", ISSUE)
+    theme = workspace / "templates" / "kom"
+    if theme.is_symlink() or not theme.exists():  # a copy of the packaged theme to edit
+        theme.unlink(missing_ok=True)
+        shutil.copytree(packaged_theme_path("kom"), theme)
+    template = theme / "print.typ.j2"
+    template.write_text(
+        template.read_text(encoding="utf-8").replace('font: "Lato"', 'font: "Arial"'),
+        encoding="utf-8",
+    )
+    with pytest.raises(RenderError) as caught:
+        render(Workspace(workspace), "2025-q1", workspace / "x.pdf")
+    assert caught.value.message.startswith(
+        "the PDF would use another font than Lato: unknown font family: arial — the theme ("
+    )
