@@ -86,16 +86,16 @@ class Archive:
 
     def _file(self, request: Request, path: Path) -> Response:
         suffix = path.suffix.lower()
+        stat = path.stat()
         headers = {"Cache-Control": CACHE}
         if suffix == ".html":
-            stat = path.stat()
             headers["Content-Security-Policy"] = _file_csp(
                 str(path), stat.st_mtime_ns, stat.st_size
             )
             media_type = "text/html; charset=utf-8"
         else:
             media_type = PUBLIC_SUFFIXES[suffix]
-        response = FileResponse(path, media_type=media_type, headers=headers)
+        response = FileResponse(path, media_type=media_type, headers=headers, stat_result=stat)
         etag = response.headers.get("etag")
         asked = request.headers.get("if-none-match", "")
         if etag and etag in [tag.strip().removeprefix("W/") for tag in asked.split(",")]:

@@ -56,6 +56,14 @@ def server(app: Any, *, access_log: bool, graceful: int = 3) -> uvicorn.Server:
     return uvicorn.Server(config)
 
 
+def run(served: uvicorn.Server, sock: socket.socket) -> None:
+    """Serve until Ctrl-C (or SIGTERM), then finish the requests under way and stop."""
+    # uvicorn re-raises the Ctrl-C it handled once it has stopped: here, a normal end.
+    with sock, contextlib.suppress(KeyboardInterrupt):
+        served.run(sockets=[sock])
+    click.echo("Stopped.")
+
+
 def address(sock: socket.socket) -> str:
     host, port = sock.getsockname()[:2]
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
@@ -132,8 +140,7 @@ def preview(app: AppContext, issue_id: str, port: int, no_open: bool) -> None:
     click.echo(f"Previewing {issue_id} at {url} — it rebuilds on every save. Ctrl-C stops.")
     if not no_open:
         open_browser(url)
-    with sock:
-        server(application, access_log=False, graceful=1).run(sockets=[sock])
+    run(server(application, access_log=False, graceful=1), sock)
 
 
 @click.command()
@@ -179,5 +186,4 @@ def serve(app: AppContext, host: str, port: int, trusted: tuple[str, ...]) -> No
     if trusted:
         click.echo(f"  trusting X-Forwarded-For from: {', '.join(trusted)}")
     click.echo("Ctrl-C stops.")
-    with sock:
-        server(application, access_log=True).run(sockets=[sock])
+    run(server(application, access_log=True), sock)

@@ -44,24 +44,30 @@ def build_message(mail: Mail, sender: Sender) -> EmailMessage:
     message["Subject"] = mail.subject
     message["Date"] = format_datetime(datetime.now(UTC), usegmt=True)
     message["Message-ID"] = make_msgid(domain=sender.email.rpartition("@")[2] or None)
-    message["Content-Language"] = mail.language
     # RFC 3834: an automatic message; vacation responders must not answer it.
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(mail.body + "\n", charset="utf-8")
+    message["Content-Language"] = mail.language  # after set_content, which resets Content-*
     return message
 
 
 class SmtpMailer:
     """Sends each sign-up email over its own SMTP connection (they are few and far between)."""
 
-    def __init__(self, settings: SmtpSettings, sender: Sender) -> None:
+    def __init__(
+        self, settings: SmtpSettings, sender: Sender, *, attempts: int = 3, backoff: float = 1.0
+    ) -> None:
         self.settings = settings
         self.sender = sender
+        self.attempts = attempts
+        self.backoff = backoff
 
     def send(self, mail: Mail) -> bool:
         try:
             data = build_message(mail, self.sender).as_bytes()
-            with SmtpTransport(self.settings, attempts=3) as transport:
+            with SmtpTransport(
+                self.settings, attempts=self.attempts, backoff=self.backoff
+            ) as transport:
                 result = transport.send(self.sender.email, mail.to, data)
         except (DeliveryError, OSError) as exc:
             log.error("sign-up email to a subscriber not sent: %s", exc)

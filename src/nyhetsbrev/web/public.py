@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -34,6 +34,8 @@ from nyhetsbrev.workspace import Workspace
 
 log = logging.getLogger("nyhetsbrev.web")
 STATIC = Path(__file__).resolve().parent / "static"
+BOTH = ["GET", "POST"]  # and HEAD, which Starlette answers like GET without the body
+Endpoint = Callable[[Request], Awaitable[Response]]
 ROBOTS = "User-agent: *\nDisallow: /confirm/\nDisallow: /unsubscribe/\nDisallow: /preferences/\n"
 
 
@@ -117,14 +119,18 @@ def create_public_app(
             Route("/healthz", health, methods=["GET"]),
             Route("/static/theme.css", stylesheet, methods=["GET"]),
             Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
-            Route("/subscribe", signup.subscribe_form, methods=["GET"]),
-            Route("/subscribe", signup.subscribe, methods=["POST"]),
-            Route("/confirm/{token}", signup.confirm_page, methods=["GET"]),
-            Route("/confirm/{token}", signup.confirm, methods=["POST"]),
-            Route("/unsubscribe/{token}", links.unsubscribe_page, methods=["GET"]),
-            Route("/unsubscribe/{token}", links.unsubscribe, methods=["POST"]),
-            Route("/preferences/{token}", links.preferences_page, methods=["GET"]),
-            Route("/preferences/{token}", links.preferences, methods=["POST"]),
+            Route("/subscribe", form(signup.subscribe_form, signup.subscribe), methods=BOTH),
+            Route("/confirm/{token}", form(signup.confirm_page, signup.confirm), methods=BOTH),
+            Route(
+                "/unsubscribe/{token}",
+                form(links.unsubscribe_page, links.unsubscribe),
+                methods=BOTH,
+            ),
+            Route(
+                "/preferences/{token}",
+                form(links.preferences_page, links.preferences),
+                methods=BOTH,
+            ),
             Route("/{issue_id}", issue_redirect, methods=["GET"]),
             Route("/{issue_id}/", issue_index, methods=["GET"]),
             Route("/{issue_id}/{name}", issue_file, methods=["GET"]),
@@ -144,6 +150,16 @@ def create_public_app(
     )
     app.state.site = site
     return app
+
+
+def form(show: Endpoint, act: Endpoint) -> Endpoint:
+    """One route for a page and its form: GET and HEAD show (and never change anything), POST
+    acts; other methods get 405 with `Allow: GET, HEAD, POST`."""
+
+    async def endpoint(request: Request) -> Response:
+        return await (act(request) if request.method == "POST" else show(request))
+
+    return endpoint
 
 
 async def home(request: Request) -> Response:

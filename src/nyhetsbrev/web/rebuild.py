@@ -14,6 +14,7 @@ from nyhetsbrev.issue.findings import Finding, sort_key
 from nyhetsbrev.issue.lint import lint
 from nyhetsbrev.issue.load import LoadedIssue, find_publication, load
 from nyhetsbrev.render.assets import issue_images
+from nyhetsbrev.render.build import pdf_file_name
 from nyhetsbrev.render.email import clip_warning, render_email
 from nyhetsbrev.render.pdf import render_pdf
 from nyhetsbrev.render.text import render_text
@@ -61,7 +62,10 @@ class Snapshot:
 
     @property
     def pdf_name(self) -> str:
-        return f"nyhetsbrev-{self.issue_id}.pdf"
+        """The PDF's file name, as `nyhetsbrev build` names it."""
+        if self.loaded is None:
+            return f"nyhetsbrev-{self.issue_id}.pdf"
+        return pdf_file_name(self.loaded)
 
     def excerpt(self, finding: Finding) -> list[SourceLine]:
         """The lines around an error, so the editor sees it where it is."""
