@@ -128,7 +128,7 @@ def list_(app: AppContext, fmt: str, limit: int | None, **kw: Any) -> None:
     with opened(app) as store:
         found = store.query(_criteria(store, kw), limit=limit)
         if fmt == "csv":
-            text, _ = exporting.export_csv(store, found, delimiter=",", bom=False)
+            text, _ = exporting.export_csv(store, found, delimiter=",", bom=False, consent=False)
             click.echo(text, nl=False)
         elif fmt == "json":
             data = [exporting.contact_dict(c) for c in found]

@@ -144,12 +144,14 @@ def read_csv(
     try:
         for cells in reader:
             start, previous = previous + 1, reader.line_num
-            if not any(c.strip() for c in cells):
+            if not any(cells) or not any(c.strip() for c in cells):
                 continue
             if header is None:
                 header, header_line = [c.strip() for c in cells], start
             else:
-                rows.append((start, [_unguard(c) for c in cells]))
+                if any(c[:1] == "'" for c in cells):
+                    cells = [_unguard(c) for c in cells]
+                rows.append((start, cells))
     except csv.Error as exc:
         raise ContactsError(
             f"{shown}:{previous + 1}: the file cannot be read as CSV here ({exc}) — a quote "

@@ -111,19 +111,22 @@ def export_csv(
     *,
     delimiter: str = ";",
     bom: bool = True,
+    consent: bool = True,
 ) -> tuple[str, list[int]]:
     """CSV text (with a UTF-8 BOM for Excel unless `bom=False`) and the ids it contains.
 
-    The consent columns describe each contact's latest consent record.
+    The consent columns describe each contact's latest consent record (left out if not
+    `consent`: `list --format csv` shows the contacts only).
     """
     out = io.StringIO()
     if bom:
         out.write("\ufeff")
     writer = csv.writer(out, delimiter=delimiter, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
+    width = len(CSV_COLUMNS) if consent else CSV_COLUMNS.index("consent_given_at")
+    writer.writerow(CSV_COLUMNS[:width])
     ids: list[int] = []
     for chunk in _chunks(contacts):
-        by_consent, _ = _history(store, chunk, with_events=False)
+        by_consent = _history(store, chunk, with_events=False)[0] if consent else {}
         for contact in chunk:
             latest = by_consent.get(contact.id, [None])[-1]
             values = (
@@ -142,7 +145,7 @@ def export_csv(
                 latest.evidence if latest else None,
                 latest.privacy_notice_version if latest else None,
             )
-            writer.writerow([neutralise(v) if v else "" for v in values])
+            writer.writerow([neutralise(v) if v else "" for v in values[:width]])
             ids.append(contact.id)
     return out.getvalue(), ids
 

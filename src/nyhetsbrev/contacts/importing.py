@@ -20,7 +20,7 @@ from sqlalchemy.engine import Connection
 
 from nyhetsbrev.contacts import model
 from nyhetsbrev.contacts.csvinput import CsvTable, map_columns, read_csv
-from nyhetsbrev.contacts.database import read_transaction, write_transaction
+from nyhetsbrev.contacts.database import insert_many, read_transaction, write_transaction
 from nyhetsbrev.contacts.schema.tables import consents, contact_topics, contacts, events
 from nyhetsbrev.contacts.store import ContactStore
 from nyhetsbrev.contacts.suppression import Suppressor
@@ -98,18 +98,17 @@ def parse_rows(
     table: CsvTable, options: ImportOptions, known_topics: Sequence[str]
 ) -> tuple[list[Row], list[Outcome], list[Outcome]]:
     """Check every row: `(valid rows, skipped, rejected)`; duplicates in the file are skipped."""
-    cols = table.columns
     width = len(table.header)
-    get = {name: cols.get(name) for name in ("name", "first_name", "last_name", "organisation")}
+    reader = _CellReader(table.columns, options, known_topics)
+    email_at = table.columns["email"]
     rows: list[Row] = []
     skipped: list[Outcome] = []
     rejected: list[Outcome] = []
     first_line: dict[str, int] = {}
-    default_topics = options.topics
     for line, cells in table.rows:
         if len(cells) < width:
             cells = cells + [""] * (width - len(cells))
-        raw_email = cells[cols["email"]].strip()
+        raw_email = cells[email_at].strip()
         if len(cells) > width and any(c.strip() for c in cells[width:]):
             reason = (
                 f"{len(cells)} fields where the header has {width} — a separator inside a value? "
@@ -128,7 +127,7 @@ def parse_rows(
             continue
         first_line[normalised] = line
         try:
-            fields, topics, status = _row_values(cells, get, cols, options, known_topics)
+            fields, topics, status = reader.values(cells)
         except ValueError as exc:
             rejected.append(Outcome(line, given, f"{given}: {exc}"))
             continue
@@ -136,36 +135,76 @@ def parse_rows(
             skipped.append(Outcome(line, given, f"marked {status} in the file"))
             continue
         state: model.Status = "pending" if status == "pending" else "subscribed"
-        rows.append(Row(line, given, normalised, fields, topics or default_topics, state))
+        rows.append(Row(line, given, normalised, fields, topics or options.topics, state))
     return rows, skipped, rejected
 
 
-def _row_values(
-    cells: list[str],
-    get: dict[str, int | None],
-    cols: dict[str, int],
-    options: ImportOptions,
-    known_topics: Sequence[str],
-) -> tuple[dict[str, str | None], tuple[str, ...] | None, str]:
-    def cell(name: str) -> str:
-        index = cols.get(name)
+class _CellReader:
+    """Turns a row's cells into field values; repeated values (topics, languages, sectors) are
+    interpreted once per file, not once per row."""
+
+    def __init__(
+        self, columns: dict[str, int], options: ImportOptions, known_topics: Sequence[str]
+    ) -> None:
+        self.columns = columns
+        self.options = options
+        self.known_topics = known_topics
+        self._topics: dict[str, tuple[str, ...] | ValueError] = {}
+        self._languages: dict[str, str | ValueError] = {}
+        self._sectors: dict[str, str | None] = {}
+
+    def cell(self, cells: list[str], name: str) -> str:
+        index = self.columns.get(name)
         return cells[index].strip() if index is not None else ""
 
-    name = cell("name") or " ".join(p for p in (cell("first_name"), cell("last_name")) if p)
-    fields: dict[str, str | None] = {
-        "name": model.clean_text(name),
-        "organisation": model.clean_text(cell("organisation")),
-        "sector": model.clean_sector(cell("sector")),
-        "language": model.parse_language(cell("language")) if cell("language") else None,
-        "notes": model.clean_text(cell("notes")),
-    }
-    topics = model.parse_topics([cell("topics")], known_topics) if cell("topics") else None
-    status_text = cell("status").lower()
-    if status_text and status_text not in model.STATUSES:
-        raise ValueError(
-            f'unknown status "{cell("status")}" — use {", ".join(model.STATUSES)} or leave it empty'
-        )
-    return fields, topics, status_text or options.status
+    def values(self, cells: list[str]) -> tuple[dict[str, str | None], tuple[str, ...] | None, str]:
+        cell = self.cell
+        name = cell(cells, "name")
+        if not name and ("first_name" in self.columns or "last_name" in self.columns):
+            name = " ".join(p for p in (cell(cells, "first_name"), cell(cells, "last_name")) if p)
+        sector = cell(cells, "sector")
+        if sector not in self._sectors:
+            self._sectors[sector] = model.clean_sector(sector)
+        fields: dict[str, str | None] = {
+            "name": name or None,
+            "organisation": cell(cells, "organisation") or None,
+            "sector": self._sectors[sector],
+            "language": self._language(cell(cells, "language")),
+            "notes": cell(cells, "notes") or None,
+        }
+        status = cell(cells, "status").lower()
+        if status and status not in model.STATUSES:
+            raise ValueError(
+                f'unknown status "{cell(cells, "status")}" — use {", ".join(model.STATUSES)} '
+                "or leave it empty"
+            )
+        return fields, self._topic_list(cell(cells, "topics")), status or self.options.status
+
+    def _language(self, text: str) -> str | None:
+        if not text:
+            return None
+        if text not in self._languages:
+            try:
+                self._languages[text] = model.parse_language(text)
+            except ValueError as exc:
+                self._languages[text] = exc
+        found = self._languages[text]
+        if isinstance(found, ValueError):
+            raise found
+        return found
+
+    def _topic_list(self, text: str) -> tuple[str, ...] | None:
+        if not text:
+            return None
+        if text not in self._topics:
+            try:
+                self._topics[text] = model.parse_topics([text], self.known_topics)
+            except ValueError as exc:
+                self._topics[text] = exc
+        found = self._topics[text]
+        if isinstance(found, ValueError):
+            raise found
+        return found
 
 
 def plan_import(
@@ -256,56 +295,33 @@ def _write(
             sa.select(sa.func.coalesce(sa.func.max(contacts.c.id), 0))
         ).scalar_one()
         language = options.language or model.DEFAULT_LANGUAGE
+        columns = ("email", "email_normalised", "name", "organisation", "sector", "language",
+                   "status", "notes")  # fmt: skip
         new_rows = [
-            {
-                "email": r.email,
-                "email_normalised": r.normalised,
-                "name": r.fields["name"],
-                "organisation": r.fields["organisation"],
-                "sector": r.fields["sector"],
-                "language": r.fields["language"] or language,
-                "status": r.status,
-                "notes": r.fields["notes"],
-                "created_at": at,
-                "updated_at": at,
-            }
+            (r.email, r.normalised, r.fields["name"], r.fields["organisation"], r.fields["sector"],
+             r.fields["language"] or language, r.status, r.fields["notes"])
             for r in plan.added
-        ]
-        _insert(conn, contacts, new_rows)
+        ]  # fmt: skip
+        insert_many(conn, contacts, columns, new_rows, same={"created_at": at, "updated_at": at})
         del new_rows
         query = sa.select(contacts.c.email_normalised, contacts.c.id).where(contacts.c.id > before)
         ids = {normalised: contact_id for normalised, contact_id in conn.execute(query)}
         default = (model.DEFAULT_TOPIC,)
-        topic_rows: list[dict[str, Any]] = []
-        consent_rows: list[dict[str, Any]] = []
-        event_rows: list[dict[str, Any]] = []
+        topic_rows: list[tuple[int, str]] = []
+        consent_rows: list[tuple[int, str]] = []
+        event_rows: list[tuple[int, str]] = []
         for r in plan.added:
             contact_id = ids[r.normalised]
-            topic_rows.extend({"contact_id": contact_id, "topic": t} for t in r.topics or default)
+            topic_rows.extend((contact_id, t) for t in r.topics or default)
             evidence = options.evidence or f"imported from {filename}, line {r.line}"
-            consent_rows.append(
-                {
-                    "contact_id": contact_id,
-                    "given_at": at,
-                    "source": options.source,
-                    "actor": actor,
-                    "evidence": evidence,
-                    "privacy_notice_version": version,
-                    "confirmed_at": None,
-                }
-            )
-            event_rows.append(
-                {
-                    "contact_id": contact_id,
-                    "at": at,
-                    "kind": "imported",
-                    "actor": actor,
-                    "detail": f"{filename}, line {r.line} ({r.status})",
-                }
-            )
-        _insert(conn, contact_topics, topic_rows)
-        _insert(conn, consents, consent_rows)
-        _insert(conn, events, event_rows)
+            consent_rows.append((contact_id, evidence))
+            event_rows.append((contact_id, f"{filename}, line {r.line} ({r.status})"))
+        insert_many(conn, contact_topics, ("contact_id", "topic"), topic_rows)
+        same = {"given_at": at, "source": options.source, "actor": actor}
+        same["privacy_notice_version"] = version
+        insert_many(conn, consents, ("contact_id", "evidence"), consent_rows, same=same)
+        same = {"at": at, "kind": "imported", "actor": actor}
+        insert_many(conn, events, ("contact_id", "detail"), event_rows, same=same)
     if plan.updated:
         changed = [u for u in plan.updated if u.changes]
         if changed:
@@ -317,24 +333,12 @@ def _write(
             params = [{"contact_id": u.contact_id, "updated_at": at, **u.values} for u in changed]
             for start in range(0, len(params), BATCH):
                 conn.execute(statement, params[start : start + BATCH])
-        topic_rows = [
-            {"contact_id": u.contact_id, "topic": t} for u in plan.updated for t in u.new_topics
-        ]
-        _insert(conn, contact_topics, topic_rows)
-        event_rows = [
-            {
-                "contact_id": u.contact_id,
-                "at": at,
-                "kind": "changed",
-                "actor": actor,
-                "detail": f"{filename}, line {u.row.line}: "
-                + ", ".join([*u.changes, *(["topics"] if u.new_topics else [])]),
-            }
+        new_topics = [(u.contact_id, t) for u in plan.updated for t in u.new_topics]
+        insert_many(conn, contact_topics, ("contact_id", "topic"), new_topics)
+        changes = [
+            (u.contact_id, f"{filename}, line {u.row.line}: "
+             + ", ".join([*u.changes, *(["topics"] if u.new_topics else [])]))
             for u in plan.updated
-        ]
-        _insert(conn, events, event_rows)
-
-
-def _insert(conn: Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
-    for start in range(0, len(rows), BATCH):
-        conn.execute(table.insert(), rows[start : start + BATCH])
+        ]  # fmt: skip
+        same = {"at": at, "kind": "changed", "actor": actor}
+        insert_many(conn, events, ("contact_id", "detail"), changes, same=same)

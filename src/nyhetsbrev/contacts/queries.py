@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import cast
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -20,7 +20,7 @@ from nyhetsbrev.contacts.schema.tables import (
     suppressions,
 )
 
-PAGE_SIZE = 2000
+PAGE_SIZE = 5000
 
 
 @dataclass(frozen=True)
@@ -61,23 +61,11 @@ class ContactFilter:
         return sa.and_(sa.true(), *conditions)
 
 
-def _contact(row: sa.Row[Any], topics: Sequence[str]) -> Contact:
-    return Contact(
-        id=row.id,
-        email=row.email,
-        name=row.name,
-        organisation=row.organisation,
-        sector=row.sector,
-        language=row.language,
-        topics=tuple(sorted(topics)),
-        status=cast(Status, row.status),
-        notes=row.notes,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-    )
-
-
-_CONTACT_COLUMNS = [c for c in contacts.c if c.name != "email_normalised"]
+# Contact's fields in order, but for topics (read separately).
+_CONTACT_COLUMNS = [
+    contacts.c[name]
+    for name in ("id", "email", "name", "organisation", "sector", "language", "status", "notes")
+] + [contacts.c.created_at, contacts.c.updated_at]
 
 
 def fetch_contacts(
@@ -90,7 +78,7 @@ def fetch_contacts(
     rows = conn.execute(query).all()
     if not rows:
         return []
-    ids = [row.id for row in rows]
+    ids = [row[0] for row in rows]
     if ids[-1] - ids[0] < 4 * len(ids):  # dense: one index range scan
         topic_where = contact_topics.c.contact_id.between(ids[0], ids[-1])
     else:
@@ -98,9 +86,14 @@ def fetch_contacts(
     by_id: dict[int, list[str]] = defaultdict(list)
     for contact_id, topic in conn.execute(
         sa.select(contact_topics.c.contact_id, contact_topics.c.topic).where(topic_where)
-    ):
+    ).all():
         by_id[contact_id].append(topic)
-    return [_contact(row, by_id.get(row.id, ())) for row in rows]
+    none: tuple[str, ...] = ()
+    return [
+        Contact(id_, email, name, org, sector, lang, tuple(sorted(by_id.get(id_, none))),
+                cast(Status, status), notes, created, updated)
+        for id_, email, name, org, sector, lang, status, notes, created, updated in rows
+    ]  # fmt: skip
 
 
 def iter_contacts(
@@ -112,7 +105,7 @@ def iter_contacts(
     sending ledger) while iterating; a contact changed meanwhile is seen as it is at its page.
     """
     where = criteria.where()
-    last_id = 0
+    last_id = 0  # keyset paging: each page starts after the last id seen
     remaining = limit
     while remaining is None or remaining > 0:
         size = PAGE_SIZE if remaining is None else min(PAGE_SIZE, remaining)
