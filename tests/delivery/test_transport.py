@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
+from tests.delivery.conftest import Sink, free_port
 
 from nyhetsbrev.delivery.transport import (
     RateLimiter,
@@ -16,7 +17,6 @@ from nyhetsbrev.delivery.transport import (
     check_credentials_allowed,
 )
 from nyhetsbrev.errors import DeliveryError
-from tests.delivery.conftest import Sink, free_port
 
 MESSAGE = b"From: a@politiet.no\r\nTo: b@example.no\r\nSubject: x\r\n\r\n.leading dot\r\nbody\r\n"
 
