@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import logging
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
 from nyhetsbrev.contacts.model import Contact
+from nyhetsbrev.contacts.store import ContactStore
 from nyhetsbrev.errors import ContactsError
 from nyhetsbrev.web.pages import LANGUAGE_NAMES, LANGUAGES
 from nyhetsbrev.web.signup import not_on_list
@@ -52,12 +54,22 @@ async def unsubscribe(request: Request) -> Response:
     form = await site.form(request)
     one_click = text_field(form, "List-Unsubscribe") == ONE_CLICK
     source, reason = ("link", "one-click (RFC 8058)") if one_click else ("web-form", "button")
-    try:
-        contact: Contact = await site.db("find", contact_id)
-        await site.db("unsubscribe", contact_id, actor="web", source=source, reason=reason)
-    except ContactsError:  # erased meanwhile: they get no mail either way
+    contact = await run_in_threadpool(_unsubscribe, site.store, contact_id, source, reason)
+    if contact is None:  # erased: they get no mail either way
         return not_on_list(request, site)
     return unsubscribed(request, site, contact.email)
+
+
+def _unsubscribe(store: ContactStore, contact_id: int, source: str, reason: str) -> Contact | None:
+    """Unsubscribe (idempotent) in one worker-thread hop; None if the contact is not there."""
+    contact = store.get_by_id(contact_id)
+    if contact is None:
+        return None
+    try:
+        store.unsubscribe(contact_id, actor="web", source=source, reason=reason)
+    except ContactsError:  # erased meanwhile
+        return None
+    return contact
 
 
 def unsubscribed(request: Request, site: Site, email: str) -> Response:
