@@ -45,6 +45,10 @@ def test_a_taken_port_is_a_clear_error(cli: Cli, workspace: Path) -> None:
         ({"NYHETSBREV_SECRET_KEY": "short"}, "NYHETSBREV_SECRET_KEY is too short"),
         ({"NYHETSBREV_SMTP_URL": None}, "NYHETSBREV_SMTP_URL is not set"),
         ({"NYHETSBREV_SMTP_URL": "http://x"}, "must start with smtp://"),
+        (
+            {"NYHETSBREV_DATABASE_URL": "postgresql+psycopg://nobody@127.0.0.1:9/none"},
+            "cannot open the contact database",
+        ),
     ],
 )
 def test_serve_stops_at_once_on_missing_settings(

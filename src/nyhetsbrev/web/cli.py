@@ -61,6 +61,8 @@ def run(served: uvicorn.Server, sock: socket.socket) -> None:
     # uvicorn re-raises the Ctrl-C it handled once it has stopped: here, a normal end.
     with sock, contextlib.suppress(KeyboardInterrupt):
         served.run(sockets=[sock])
+    if not served.started:
+        raise WebError("the app did not start: see the messages above")
     click.echo("Stopped.")
 
 
@@ -169,16 +171,16 @@ def serve(app: AppContext, host: str, port: int, trusted: tuple[str, ...]) -> No
     editors' contact database (NYHETSBREV_DATABASE_URL), the key of the personal links
     (NYHETSBREV_SECRET_KEY) and the SMTP server (NYHETSBREV_SMTP_URL) for confirmation emails.
     """
-    from nyhetsbrev.contacts.database import create_engine, display_url
+    from nyhetsbrev.contacts.database import display_url
     from nyhetsbrev.web.public import create_public_app
 
     ws = app.workspace
     application = create_public_app(ws, trusted_proxies=trusted)
     site = application.state.site
+    site.open()  # the database now (reachable? migrated?), not at the first reader's click
+    database = display_url(site.store.engine)
+    site.close()
     sock = bind(host, port)
-    engine = create_engine(site.database_url)
-    database = display_url(engine)
-    engine.dispose()
     logging.getLogger("uvicorn.access").addFilter(RedactTokens())
     _log_to_terminal()
     click.echo(f"Serving {ws.relative(ws.build_dir)}/ and the sign-up pages at {address(sock)}/")
