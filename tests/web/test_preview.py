@@ -162,3 +162,18 @@ def test_saving_the_issue_rebuilds_by_itself(workspace: Path) -> None:
             assert time.monotonic() < deadline, "no rebuild after the save"
             time.sleep(0.1)
         assert 'data-generation="1"' not in client.get("/").text
+
+
+def test_an_unexpected_failure_is_shown_and_the_preview_goes_on(
+    preview: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("disk hiccup")
+
+    monkeypatch.setattr("nyhetsbrev.web.rebuild.render_email", broken)
+    rebuild(preview)
+    page = preview.get("/")
+    assert page.status_code == 200 and "unexpected RuntimeError: disk hiccup" in page.text
+    monkeypatch.undo()
+    rebuild(preview)
+    assert "<iframe" in preview.get("/").text

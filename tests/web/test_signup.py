@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from starlette.testclient import TestClient
 from tests.web.conftest import Client, MailCatcher, csrf, sign_up
 
@@ -296,3 +297,26 @@ def test_a_secure_site_uses_a_host_only_secure_cookie(make_client: Client) -> No
     cookie = client.get("/subscribe").headers["set-cookie"]
     assert cookie.startswith("__Host-nyhetsbrev-csrf=")
     assert "Secure" in cookie and "SameSite=strict" in cookie and "Path=/" in cookie
+
+
+def test_two_sign_ups_of_one_new_address_at_once_make_one_contact(
+    client: TestClient, store: ContactStore, mails: MailCatcher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The loser of the race to insert the address signs up the winner's pending contact."""
+    import sqlalchemy as sa
+
+    real = store.subscribe_pending
+    calls: list[str] = []
+
+    def racing(email: str, **kwargs: object) -> object:
+        calls.append(email)
+        if len(calls) == 1:
+            real(email, **kwargs)  # type: ignore[arg-type]
+            raise sa.exc.IntegrityError("INSERT", {}, Exception("duplicate key"))
+        return real(email, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(store, "subscribe_pending", racing)
+    assert sign_up(client).status_code == 200
+    contact = store.get(ADDRESS)
+    assert contact is not None and contact.status == "pending" and len(calls) == 2
+    assert len(mails.sent) == 1

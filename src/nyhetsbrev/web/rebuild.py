@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
 import threading
 import time
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from nyhetsbrev.render.web import render_web
 from nyhetsbrev.theme import Theme, find_theme
 from nyhetsbrev.workspace import Workspace
 
+log = logging.getLogger("nyhetsbrev.web")
 #: Where the preview serves the issue's web edition and pictures: the email's links and pictures
 #: point here instead of at `public_url`, so they work before anything is published.
 SITE_PREFIX = "/site"
@@ -91,10 +93,20 @@ class Previewer:
         self._pdf: tuple[int, bytes | None, str | None] = (-1, None, None)
 
     def build(self) -> Snapshot:
-        """Load, check and render the issue as it is on disk now (never raises)."""
+        """Load, check and render the issue as it is on disk now (never raises: whatever goes
+        wrong is shown in the page, and the preview keeps running)."""
         with self._lock:
             self._generation += 1
             generation = self._generation
+        try:
+            return self._build(generation)
+        except Exception as exc:  # a file caught half-written, or a bug: show it, keep going
+            log.exception("preview build #%d failed", generation)
+            now = datetime.now().astimezone().replace(microsecond=0)
+            problem = f"unexpected {type(exc).__name__}: {exc} (the terminal has the details)"
+            return Snapshot(generation, now, self.issue_id, (), problems=(problem,))
+
+    def _build(self, generation: int) -> Snapshot:
         started = time.perf_counter()
         now = datetime.now().astimezone().replace(microsecond=0)
         try:

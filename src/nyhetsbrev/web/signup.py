@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import re
 from dataclasses import dataclass, field
 
+import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
 from starlette.background import BackgroundTask
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
@@ -150,8 +153,8 @@ async def register(request: Request, site: Site, signup: SignUp) -> BackgroundTa
         contact = existing
         kind = "known"
     else:
-        contact = await site.db(
-            "subscribe_pending",
+        pending = functools.partial(
+            site.store.subscribe_pending,
             signup.email,
             name=signup.name or None,
             organisation=signup.organisation or None,
@@ -160,6 +163,10 @@ async def register(request: Request, site: Site, signup: SignUp) -> BackgroundTa
             evidence=f"web form {site.public_url}/subscribe (client {client_key(request)})",
             privacy_notice_version=site.publication.privacy_notice_version,
         )
+        try:
+            contact = await run_in_threadpool(pending)
+        except sa.exc.IntegrityError:  # the same new address, signed up twice at once
+            contact = await run_in_threadpool(pending)
         kind = "confirm"
     if site.mail_limiter.hit(address_key(normalise_email(signup.email))):
         log.info("sign-up email to contact #%s held back: too many for one address", contact.id)
