@@ -200,20 +200,44 @@ def edit(app: AppContext, email: str, actor: str | None, **kw: Any) -> None:
 @contacts.command()
 @click.argument("email", required=False)
 @click.option(
+    "--token",
+    metavar="TOKEN",
+    help="Apply a personal unsubscribe link's token (the part after /unsubscribe/).",
+)
+@click.option(
     "--source", type=click.Choice(UNSUBSCRIBE_SOURCES), default="manual", show_default=True
 )
 @click.option("--reason", help="Their words, or why (recorded in the event log).")
 @actor_option
 @pass_app
 def unsubscribe(
-    app: AppContext, email: str | None, source: str, reason: str | None, actor: str | None
+    app: AppContext,
+    email: str | None,
+    token: str | None,
+    source: str,
+    reason: str | None,
+    actor: str | None,
 ) -> None:
     """Take a person off the list (they stay on it as unsubscribed, so imports skip them)."""
-    if email is None:
-        raise click.UsageError("name the contact: nyhetsbrev contacts unsubscribe EMAIL")
+    if (email is None) == (token is None):
+        raise click.UsageError(
+            "name the contact: nyhetsbrev contacts unsubscribe EMAIL (or --token TOKEN)"
+        )
+    who: str | int = email or 0
+    if token is not None:
+        from nyhetsbrev.delivery.tokens import InvalidToken, read_token
+
+        try:
+            who = read_token(token.strip().rsplit("/", 1)[-1], "unsubscribe")
+        except InvalidToken as exc:
+            raise ContactsError(f"this unsubscribe token cannot be used: {exc}") from None
+        if click.get_current_context().get_parameter_source("source") is not None and (
+            click.get_current_context().get_parameter_source("source").name == "DEFAULT"  # type: ignore[union-attr]
+        ):
+            source = "link"
     with opened(app) as store:
-        changed = store.unsubscribe(email, actor=current_actor(actor), source=source, reason=reason)
-        contact = store.find(email)
+        changed = store.unsubscribe(who, actor=current_actor(actor), source=source, reason=reason)
+        contact = store.find(who)
     if changed:
         click.echo(f"Unsubscribed {contact.email}.")
     else:

@@ -37,6 +37,7 @@ CSV_COLUMNS = (
     "privacy_notice_version",
 )
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_CHARS = "".join(_FORMULA_START)
 _CHUNK = 2000
 
 
@@ -125,6 +126,16 @@ def export_csv(
     width = len(CSV_COLUMNS) if consent else CSV_COLUMNS.index("consent_given_at")
     writer.writerow(CSV_COLUMNS[:width])
     ids: list[int] = []
+    times: dict[datetime, str] = {}  # rows of one import share their timestamps
+
+    def when(value: datetime | None) -> str | None:
+        if value is None:
+            return None
+        text = times.get(value)
+        if text is None:
+            text = times[value] = value.isoformat(timespec="seconds")
+        return text
+
     for chunk in _chunks(contacts):
         by_consent = _history(store, chunk, with_events=False)[0] if consent else {}
         for contact in chunk:
@@ -138,14 +149,16 @@ def export_csv(
                 ", ".join(contact.topics),
                 contact.status,
                 contact.notes,
-                _time(contact.created_at),
-                _time(contact.updated_at),
-                _time(latest.given_at) if latest else None,
+                when(contact.created_at),
+                when(contact.updated_at),
+                when(latest.given_at) if latest else None,
                 latest.source if latest else None,
                 latest.evidence if latest else None,
                 latest.privacy_notice_version if latest else None,
             )
-            writer.writerow([neutralise(v) if v else "" for v in values[:width]])
+            writer.writerow(
+                ["" if not v else "'" + v if v[0] in _FORMULA_CHARS else v for v in values[:width]]
+            )
             ids.append(contact.id)
     return out.getvalue(), ids
 
