@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+from click.core import ParameterSource
 
 from nyhetsbrev.cli_support import AppContext, pass_app
 from nyhetsbrev.contacts import exporting, report
@@ -202,7 +203,7 @@ def edit(app: AppContext, email: str, actor: str | None, **kw: Any) -> None:
 @click.option(
     "--token",
     metavar="TOKEN",
-    help="Apply a personal unsubscribe link's token (the part after /unsubscribe/).",
+    help="Apply a personal unsubscribe link: its token (after /unsubscribe/) or the whole link.",
 )
 @click.option(
     "--source", type=click.Choice(UNSUBSCRIBE_SOURCES), default="manual", show_default=True
@@ -231,10 +232,8 @@ def unsubscribe(
             who = read_token(token.strip().rsplit("/", 1)[-1], "unsubscribe")
         except InvalidToken as exc:
             raise ContactsError(f"this unsubscribe token cannot be used: {exc}") from None
-        if click.get_current_context().get_parameter_source("source") is not None and (
-            click.get_current_context().get_parameter_source("source").name == "DEFAULT"  # type: ignore[union-attr]
-        ):
-            source = "link"
+        if click.get_current_context().get_parameter_source("source") is ParameterSource.DEFAULT:
+            source = "link"  # they used their personal link
     with opened(app) as store:
         changed = store.unsubscribe(who, actor=current_actor(actor), source=source, reason=reason)
         contact = store.find(who)
