@@ -182,9 +182,7 @@ def test_a_10000_character_name_is_refused_with_a_clear_message(
     assert store.get(ADDRESS) is None and mails.sent == []
 
 
-def test_a_body_over_the_limit_is_refused_before_it_is_read(
-    make_client: Client, workspace: object
-) -> None:
+def test_a_body_over_the_limit_is_refused_before_it_is_read(make_client: Client) -> None:
     client = make_client()
     token = csrf(client.get("/subscribe"))
     answer = client.post("/subscribe", data={"csrf_token": token, "name": "x" * 100_000})

@@ -23,7 +23,7 @@ async def unsubscribe_page(request: Request) -> Response:
     """GET (and HEAD) /unsubscribe/TOKEN: a button. Reading the link never changes anything."""
     site = Site.of(request)
     contact_id = site.contact_id(request.path_params["token"], "unsubscribe")
-    contact: Contact | None = await site.db("get_by_id", contact_id)
+    contact = await run_in_threadpool(site.store.get_by_id, contact_id)
     if contact is None:
         return not_on_list(request, site, status=404)
     if contact.status == "unsubscribed":
@@ -86,7 +86,7 @@ async def preferences_page(request: Request) -> Response:
     """GET /preferences/TOKEN: the contact's topics and language, to change."""
     site = Site.of(request)
     contact_id = site.contact_id(request.path_params["token"], "preferences")
-    contact: Contact | None = await site.db("get_by_id", contact_id)
+    contact = await run_in_threadpool(site.store.get_by_id, contact_id)
     if contact is None:
         return not_on_list(request, site, status=404)
     return preferences_form(request, site, contact, list(contact.topics), contact.language)
@@ -100,7 +100,7 @@ async def preferences(request: Request) -> Response:
     form = await site.form(request)
     if not site.csrf_ok(request, form):
         return pages.message(request, "csrf_title", "csrf_body", status=403)
-    contact: Contact | None = await site.db("get_by_id", contact_id)
+    contact = await run_in_threadpool(site.store.get_by_id, contact_id)
     if contact is None:
         return not_on_list(request, site, status=404)
     language = pages.language(request)
@@ -117,7 +117,9 @@ async def preferences(request: Request) -> Response:
         return preferences_form(
             request, site, contact, topics, contact.language, errors=errors, status=400
         )
-    updated: Contact = await site.db("update_preferences", contact_id, topics, chosen_language)
+    updated = await run_in_threadpool(
+        site.store.update_preferences, contact_id, topics, chosen_language
+    )
     shown = chosen_language if chosen_language in LANGUAGES else language
     return preferences_form(
         request, site, updated, list(updated.topics), updated.language, saved=True, language=shown

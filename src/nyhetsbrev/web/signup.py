@@ -146,9 +146,9 @@ async def subscribe(request: Request) -> Response:
 
 async def register(request: Request, site: Site, signup: SignUp) -> BackgroundTask | None:
     """Record the sign-up and choose the email to send after the answer has gone out."""
-    if await site.db("suppression", signup.email) is not None:
+    if await run_in_threadpool(site.store.suppression, signup.email) is not None:
         return None  # erased: never written to again, and never told so
-    existing: Contact | None = await site.db("get", signup.email)
+    existing = await run_in_threadpool(site.store.get, signup.email)
     if existing is not None and existing.status == "subscribed":
         contact = existing
         kind = "known"
@@ -212,7 +212,7 @@ async def confirm_page(request: Request) -> Response:
     """GET /confirm/TOKEN: a button; following the link changes nothing (scanners follow it)."""
     site = Site.of(request)
     contact_id = site.contact_id(request.path_params["token"], "confirm")
-    contact: Contact | None = await site.db("get_by_id", contact_id)
+    contact = await run_in_threadpool(site.store.get_by_id, contact_id)
     if contact is None:
         return not_on_list(request, site, status=404)
     if contact.status != "pending":
@@ -238,10 +238,12 @@ async def confirm(request: Request) -> Response:
     form = await site.form(request)
     if not site.csrf_ok(request, form):
         return site.pages.message(request, "csrf_title", "csrf_body", status=403)
-    contact: Contact | None = await site.db("get_by_id", contact_id)
+    contact = await run_in_threadpool(site.store.get_by_id, contact_id)
     if contact is None:
         return not_on_list(request, site, status=404)
-    changed = await site.db("confirm", contact_id, evidence="confirmed with the emailed link")
+    changed = await run_in_threadpool(
+        site.store.confirm, contact_id, evidence="confirmed with the emailed link"
+    )
     return confirmed(request, site, contact, already=not changed)
 
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, cast
+from typing import cast
 
-from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.requests import Request
 
@@ -91,10 +90,6 @@ class Site:
         if self._store is None:
             raise RuntimeError("the contact store is not open (the app's lifespan did not run)")
         return self._store
-
-    async def db(self, method: str, *args: Any, **kwargs: Any) -> Any:
-        """Call a `ContactStore` method in a worker thread (the store is synchronous)."""
-        return await run_in_threadpool(getattr(self.store, method), *args, **kwargs)
 
     # --- personal links ---------------------------------------------------------------------
 
