@@ -23,6 +23,8 @@ COMMANDS: dict[str, str] = {
     "serve": "nyhetsbrev.web.cli:serve",
     "build": "nyhetsbrev.render.commands:build",
     "contacts": "nyhetsbrev.contacts.cli:contacts",
+    "send": "nyhetsbrev.delivery.cli:send",
+    "campaigns": "nyhetsbrev.delivery.reports:campaigns",
 }
 
 

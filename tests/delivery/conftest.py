@@ -63,6 +63,7 @@ class Sink:
     received: list[Received] = field(default_factory=list)
     faults: list[Fault] = field(default_factory=list)
     delay: float = 0.0  # seconds to wait before answering the end of a message
+    on_message: Callable[[Received], None] | None = None  # called after recording one
     lock: threading.Lock = field(default_factory=threading.Lock)
     port: int = 0
 
@@ -141,10 +142,11 @@ class Sink:
         return "250 2.0.0 Ok: queued"
 
     def _record(self, envelope: Any) -> None:
+        received = Received(envelope.mail_from, list(envelope.rcpt_tos), bytes(envelope.content))
         with self.lock:
-            self.received.append(
-                Received(envelope.mail_from, list(envelope.rcpt_tos), bytes(envelope.content))
-            )
+            self.received.append(received)
+        if self.on_message is not None:
+            self.on_message(received)
 
 
 def free_port() -> int:

@@ -1,0 +1,368 @@
+"""`nyhetsbrev send` (dry run, --test, --confirm, --resume) and `nyhetsbrev campaigns`."""
+
+from __future__ import annotations
+
+import signal
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import click
+
+from nyhetsbrev.cli_support import AppContext, pass_app
+from nyhetsbrev.contacts.model import LANGUAGES
+from nyhetsbrev.delivery import send as steps
+from nyhetsbrev.delivery.campaign import (
+    BOUNCES_TO_MARK,
+    Audience,
+    Limits,
+    Sender,
+    Summary,
+    count_audience,
+)
+from nyhetsbrev.delivery.dryrun import print_dry_run, write_emls
+from nyhetsbrev.delivery.ledger import Ledger
+from nyhetsbrev.delivery.prepare import Prepared, prepare
+from nyhetsbrev.delivery.reports import duration, list_rows, write_report
+from nyhetsbrev.errors import DeliveryError
+from nyhetsbrev.workspace import Workspace
+
+
+@click.command()
+@click.argument("issue_id", metavar="ID")
+@click.option("--confirm", is_flag=True, help="Send for real. Without it: a dry run.")
+@click.option(
+    "--test",
+    "tests",
+    multiple=True,
+    metavar="ADDRESS",
+    help='Send one message, subject prefixed "[TEST]", to ADDRESS (repeatable).',
+)
+@click.option("--resume", is_flag=True, help="Continue the issue's paused or crashed campaign.")
+@click.option(
+    "--resend-uncertain",
+    is_flag=True,
+    help="With --resume: send again to deliveries that may or may not have arrived.",
+)
+@click.option(
+    "--retry-failed",
+    is_flag=True,
+    help="With --resume: try the deliveries the server refused once more.",
+)
+@click.option(
+    "--new-campaign",
+    is_flag=True,
+    help="With --confirm: cancel the issue's unfinished campaign and start a new one.",
+)
+@click.option(
+    "--again",
+    is_flag=True,
+    help="Include contacts who already received this issue in an earlier campaign.",
+)
+@click.option("--attach-pdf", is_flag=True, help="Attach the PDF edition.")
+@click.option(
+    "--topic",
+    "topics",
+    multiple=True,
+    metavar="TOPIC",
+    help="Contacts with this topic (repeatable; default: nyhetsbrev).",
+)
+@click.option(
+    "--sector",
+    "sectors",
+    multiple=True,
+    metavar="SECTOR",
+    help="Only contacts in this sector (repeatable).",
+)
+@click.option(
+    "--lang",
+    "languages",
+    multiple=True,
+    type=click.Choice(LANGUAGES),
+    help="Only contacts with this language (repeatable).",
+)
+@click.option(
+    "--allow-warnings",
+    is_flag=True,
+    help="Send although `nyhetsbrev check` lists editorial warnings.",
+)
+@click.option(
+    "--write-eml",
+    type=click.Path(file_okay=False, path_type=Path),
+    metavar="DIR",
+    help="Dry run: write every recipient's message to DIR as .eml files.",
+)
+@click.option(
+    "--rate",
+    type=click.FloatRange(min=0),
+    default=30,
+    show_default=True,
+    help="Messages a minute (Microsoft 365 allows 30); 0: no limit.",
+)
+@click.option(
+    "--daily-cap",
+    type=click.IntRange(min=1),
+    default=10_000,
+    show_default=True,
+    help="Messages in 24 hours, all campaigns together; the send pauses there.",
+)
+@click.option(
+    "--max-errors",
+    type=click.IntRange(min=1),
+    default=10,
+    show_default=True,
+    help="Pause after this many failed deliveries in a row.",
+)
+@click.option(
+    "--retry-delay",
+    type=click.FloatRange(min=0),
+    default=60,
+    show_default=True,
+    metavar="SECONDS",
+    help="First wait before retrying a 4xx (doubles each time).",
+)
+@pass_app
+def send(app: AppContext, issue_id: str, **opts: Any) -> None:
+    """Send an issue to the contact list. Without --confirm or --test: a dry run.
+
+    \b
+    nyhetsbrev send 2025-q1                       what would happen; nothing is sent
+    nyhetsbrev send 2025-q1 --test me@example.no  one test message
+    nyhetsbrev send 2025-q1 --confirm             send, with progress and a report
+    nyhetsbrev send 2025-q1 --resume              continue after a crash, Ctrl-C or pause
+    """
+    _check_usage(opts)
+    ws = app.workspace
+    audience = Audience(
+        tuple(opts["topics"]) or ("nyhetsbrev",),
+        tuple(opts["sectors"]),
+        tuple(opts["languages"]),
+        opts["again"],
+    )
+    limits = Limits(
+        opts["rate"], opts["daily_cap"], opts["max_errors"], retry_delay=opts["retry_delay"]
+    )
+    with steps.open_ledger(ws) as (store, ledger):
+        attach = opts["attach_pdf"]
+        if opts["resume"]:
+            again = opts["resend_uncertain"] or opts["retry_failed"]
+            found = steps.resumable(ledger, issue_id, finished_too=again)
+            attach = bool(found and found.attach_pdf)
+        prepared = prepare(ws, issue_id, attach_pdf=attach)
+        _show_warnings(prepared)
+        real = opts["confirm"] or opts["resume"]
+        if not (real or opts["tests"]):
+            counted = count_audience(store, ledger, issue_id, audience)
+            print_dry_run(
+                ws, prepared, ledger, audience, limits, counted.recipients, counted.already, opts
+            )
+            if opts["write_eml"]:
+                write_emls(ws, prepared, store, audience, ledger, opts["write_eml"])
+            return
+        problems = steps.readiness(prepared, allow_warnings=opts["allow_warnings"], real=real)
+        if problems:
+            what = "send for real" if real else "send a test"
+            raise DeliveryError(f"cannot {what} yet:\n  - " + "\n  - ".join(problems))
+        if opts["tests"]:
+            _test_send(prepared, store, list(opts["tests"]))
+            return
+        if opts["resume"]:
+            started = steps.resume(
+                prepared,
+                store,
+                ledger,
+                limits,
+                resend_uncertain=opts["resend_uncertain"],
+                retry_failed=opts["retry_failed"],
+            )
+        else:
+            started = steps.start(
+                prepared, store, ledger, audience, limits, new_campaign=opts["new_campaign"]
+            )
+        _announce(ledger, started)
+        summary = _run_with_progress(started.sender, started.pending)
+        _finish(app, ws, ledger, summary, issue_id, opts, prepared)
+
+
+def _check_usage(opts: dict[str, Any]) -> None:
+    given = {"confirm": opts["confirm"], "test": bool(opts["tests"]), "resume": opts["resume"]}
+    modes = [name for name, on in given.items() if on]
+    if len(modes) > 1:
+        raise click.UsageError(f"choose one of --{' or --'.join(modes)}")
+    rules = (
+        ("resend_uncertain", "resume"),
+        ("retry_failed", "resume"),
+        ("new_campaign", "confirm"),
+    )
+    for option, needs in rules:
+        if opts[option] and not opts[needs]:
+            flag = option.replace("_", "-")
+            raise click.UsageError(f"--{flag} goes with --{needs}")
+    if opts["write_eml"] and modes:
+        raise click.UsageError(
+            "--write-eml is for the dry run: leave out --confirm/--test/--resume"
+        )
+    if opts["resume"] and (
+        opts["topics"]
+        or opts["sectors"]
+        or opts["languages"]
+        or opts["again"]
+        or opts["attach_pdf"]
+    ):
+        raise click.UsageError(
+            "--resume continues the campaign with the audience and attachment it began with: "
+            "leave out --topic, --sector, --lang, --again and --attach-pdf"
+        )
+
+
+def _show_warnings(prepared: Prepared) -> None:
+    from nyhetsbrev.issue.commands import print_findings
+
+    print_findings(prepared.warnings)
+
+
+def _test_send(prepared: Prepared, store: Any, addresses: list[str]) -> None:
+    sent = 0
+    for address, result in steps.test_send(prepared, store, addresses):
+        click.echo(f"{address}: {result.outcome} — {result.reply}")
+        sent += result.outcome == "sent"
+    click.echo(
+        f'Sent {sent} test message(s) of {len(addresses)}, subject "[TEST] '
+        f'{prepared.subject}". Nothing was sent to the list.'
+    )
+    if sent < len(addresses):
+        raise DeliveryError(f"{len(addresses) - sent} test message(s) were not accepted (above)")
+
+
+def _announce(ledger: Ledger, started: steps.Started) -> None:
+    for note in started.notes:
+        click.echo(note)
+    campaign = started.campaign
+    if started.newly_uncertain or started.requeued:
+        click.echo(
+            f"{started.newly_uncertain} delivery(ies) were interrupted mid-transaction "
+            f"and are now uncertain; {started.requeued} put back in the queue."
+        )
+    uncertain = ledger.counts(campaign.id)["uncertain"]
+    if uncertain:
+        click.echo(
+            f"Uncertain (may or may not have arrived; sent again only with "
+            f"--resend-uncertain): {uncertain}"
+        )
+        list_rows(ledger, campaign.id, "uncertain", uncertain)
+    click.echo(f"Campaign {campaign.id} ({campaign.issue_id}): {started.pending} to send.")
+
+
+@contextmanager
+def _stop_on_signals(sender: Sender) -> Iterator[None]:
+    """First Ctrl-C (or SIGTERM): stop after the message in flight. Second: stop at once."""
+    asked: list[bool] = []
+
+    def handler(number: int, frame: FrameType | None) -> None:
+        if asked:
+            raise KeyboardInterrupt
+        asked.append(True)
+        sender.stop()
+        click.echo(
+            "\nStopping after the message in flight… (Ctrl-C again to stop at once)", err=True
+        )
+
+    previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for number, old in previous.items():
+            signal.signal(number, old)
+
+
+def _run_with_progress(sender: Sender, total: int) -> Summary:
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    console = Console(stderr=True)
+    started = time.monotonic()
+    columns = (
+        TextColumn("Sending"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]}/min"),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+    )
+    with Progress(
+        *columns, console=console, transient=False, disable=not console.is_terminal
+    ) as progress:
+        task = progress.add_task("send", total=max(total, 1), rate="–")
+
+        def tick(outcome: str) -> None:
+            if outcome == "deferred":
+                return
+            done = progress.tasks[0].completed + 1
+            per_minute = done / max(time.monotonic() - started, 1e-6) * 60
+            progress.update(task, completed=done, rate=f"{per_minute:.0f}")
+
+        sender.progress = tick
+        with _stop_on_signals(sender):
+            return sender.run()
+
+
+def _finish(
+    app: AppContext,
+    ws: Workspace,
+    ledger: Ledger,
+    summary: Summary,
+    issue_id: str,
+    opts: dict[str, Any],
+    prepared: Prepared,
+) -> None:
+    campaign = summary.campaign
+    path = steps.report_path(ws, campaign)
+    write_report(ledger, campaign, path)
+    c = summary.counts
+    outcome = "finished" if campaign.status == "finished" else "paused"
+    click.echo(
+        f"Campaign {campaign.id} ({issue_id}) {outcome} after {duration(summary.elapsed)}: "
+        f"{summary.sent_now} sent now; in all {c['sent']} sent, {c['failed']} failed, "
+        f"{c['uncertain']} uncertain, {c['skipped']} skipped, "
+        f"{c['pending'] + c['sending']} not yet sent."
+    )
+    if c["failed"]:
+        click.echo("Failed:")
+        list_rows(ledger, campaign.id, "failed", c["failed"])
+    if summary.bounced:
+        click.echo(
+            f"Marked bounced (address refused in {BOUNCES_TO_MARK} campaigns): "
+            f"{len(summary.bounced)}"
+        )
+    click.echo(f"Report: {ws.relative(path)}")
+    if campaign.status == "finished":
+        return
+    extra = []
+    for name, default in (
+        ("rate", 30),
+        ("daily_cap", 10_000),
+        ("max_errors", 10),
+        ("retry_delay", 60),
+    ):
+        if opts[name] != default:
+            extra.append(f"--{name.replace('_', '-')}={opts[name]:g}")
+    if prepared.warnings:
+        extra.append("--allow-warnings")
+    command = steps.resume_command(issue_id, extra)
+    if app.root:
+        command = command.replace("nyhetsbrev send", f"nyhetsbrev --root {app.root} send", 1)
+    if summary.interrupted:
+        click.echo(
+            f"Stopped: {c['pending'] + c['sending']} not yet sent. To continue, run: {command}"
+        )
+        raise SystemExit(130)
+    raise DeliveryError(f"paused: {summary.stopped}. To continue, run: {command}")

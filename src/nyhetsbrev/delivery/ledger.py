@@ -1,0 +1,403 @@
+"""The campaign ledger: a `campaigns` row per send and a `deliveries` row per recipient.
+
+Delivery states:
+
+    pending → sending → sent | failed | uncertain | skipped      (and sending → pending when the
+                                                                   server was never reached)
+
+A delivery is `sending`, committed, before its SMTP transaction starts; `sent` is committed right
+after the server's 250 (together with the next recipient's `sending`, to halve the commits). A row
+still `sending` after a crash may or may not have been delivered: `--resume` makes it `uncertain`.
+
+The tables and their migrations are in `schema.py` (imported here, so importing the ledger is
+enough for `open_store()` to create them).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from nyhetsbrev.contacts.database import read_transaction, write_transaction
+from nyhetsbrev.contacts.model import now
+from nyhetsbrev.delivery.schema import DELIVERY_STATES, campaigns, deliveries
+from nyhetsbrev.delivery.schema import contacts_view as _contacts
+
+BATCH = 500
+
+
+@dataclass(frozen=True)
+class Campaign:
+    """One campaign row."""
+
+    id: int
+    issue_id: str
+    build_hash: str
+    subject: str
+    audience: dict[str, Any]
+    attach_pdf: bool
+    status: str
+    queued: bool
+    owner: str | None
+    note: str | None
+    created_at: datetime
+    updated_at: datetime
+    finished_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A delivery to make: its row, its contact and how many tries it has had."""
+
+    id: int
+    contact_id: int
+    attempts: int
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A delivery marked `sending`, with the contact's current address and name."""
+
+    email: str
+    name: str | None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What to record for a delivery after its SMTP transaction."""
+
+    delivery_id: int
+    status: str
+    code: int | None
+    reply: str
+    hard_bounce: bool = False
+    at: datetime | None = None
+
+
+def redact(reply: str, email: str) -> str:
+    """An SMTP reply without the recipient's address (the ledger keeps no addresses)."""
+    return re.sub(re.escape(email), "[address]", reply, flags=re.IGNORECASE) if email else reply
+
+
+class Ledger:
+    """Reads and writes the ledger through the contact store's engine."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    # --- campaigns ------------------------------------------------------------------------------
+
+    def create(
+        self,
+        issue_id: str,
+        build_hash: str,
+        subject: str,
+        audience: dict[str, Any],
+        attach_pdf: bool,
+        owner: str,
+    ) -> Campaign:
+        at = now()
+        with write_transaction(self.engine) as conn:
+            key = conn.execute(
+                campaigns.insert().values(
+                    issue_id=issue_id,
+                    build_hash=build_hash,
+                    subject=subject,
+                    audience=json.dumps(audience, sort_keys=True),
+                    attach_pdf=attach_pdf,
+                    status="running",
+                    queued=False,
+                    owner=owner,
+                    created_at=at,
+                    updated_at=at,
+                )
+            ).inserted_primary_key
+        assert key is not None
+        found = self.get(int(key[0]))
+        assert found is not None
+        return found
+
+    def get(self, campaign_id: int) -> Campaign | None:
+        with read_transaction(self.engine) as conn:
+            row = conn.execute(sa.select(campaigns).where(campaigns.c.id == campaign_id)).first()
+        return _campaign(row) if row is not None else None
+
+    def campaigns(self, issue_id: str | None = None) -> list[Campaign]:
+        query = sa.select(campaigns).order_by(campaigns.c.id)
+        if issue_id is not None:
+            query = query.where(campaigns.c.issue_id == issue_id)
+        with read_transaction(self.engine) as conn:
+            return [_campaign(row) for row in conn.execute(query)]
+
+    def unfinished(self, issue_id: str) -> Campaign | None:
+        """The issue's campaign still running or paused (at most one), or None."""
+        return self.latest(issue_id, ("running", "paused"))
+
+    def latest(self, issue_id: str, states: Sequence[str]) -> Campaign | None:
+        """The issue's newest campaign in one of `states`, or None."""
+        found = [c for c in self.campaigns(issue_id) if c.status in states]
+        return found[-1] if found else None
+
+    def set_status(
+        self,
+        campaign_id: int,
+        status: str,
+        note: str | None = None,
+        *,
+        owner: str | None = None,
+        expect_owner: str | None = None,
+    ) -> bool:
+        """Change a campaign's state (and owner); False if `expect_owner` no longer holds it."""
+        at = now()
+        values: dict[str, Any] = {"status": status, "note": note, "owner": owner, "updated_at": at}
+        if status == "finished":
+            values["finished_at"] = at
+        query = campaigns.update().where(campaigns.c.id == campaign_id)
+        if expect_owner is not None:
+            query = query.where(
+                sa.or_(campaigns.c.owner.is_(None), campaigns.c.owner == expect_owner)
+            )
+        with write_transaction(self.engine) as conn:
+            return conn.execute(query.values(**values)).rowcount == 1
+
+    def take_over(self, campaign_id: int, owner: str, previous: str | None) -> bool:
+        """Become the campaign's sender, if `previous` (None: nobody) still is."""
+        query = campaigns.update().where(campaigns.c.id == campaign_id)
+        if previous is None:
+            query = query.where(campaigns.c.owner.is_(None))
+        else:
+            query = query.where(campaigns.c.owner == previous)
+        with write_transaction(self.engine) as conn:
+            values = {"owner": owner, "status": "running", "note": None, "updated_at": now()}
+            return conn.execute(query.values(**values)).rowcount == 1
+
+    # --- recipients -----------------------------------------------------------------------------
+
+    def last_queued(self, campaign_id: int) -> int:
+        with read_transaction(self.engine) as conn:
+            query = sa.select(sa.func.max(deliveries.c.contact_id))
+            value = conn.execute(query.where(deliveries.c.campaign_id == campaign_id)).scalar()
+        return int(value or 0)
+
+    def already_received(self, issue_id: str, contact_ids: Sequence[int]) -> set[int]:
+        """Which of these contacts got (or may have got) this issue in any campaign."""
+        if not contact_ids:
+            return set()
+        query = (
+            sa.select(deliveries.c.contact_id)
+            .join(campaigns, campaigns.c.id == deliveries.c.campaign_id)
+            .where(
+                campaigns.c.issue_id == issue_id,
+                deliveries.c.status.in_(("sent", "uncertain", "sending")),
+                deliveries.c.contact_id.in_(list(contact_ids)),
+            )
+        )
+        with read_transaction(self.engine) as conn:
+            return {int(i) for i in conn.execute(query).scalars()}
+
+    def add_recipients(self, campaign_id: int, contact_ids: Sequence[int]) -> None:
+        at = now()
+        rows = [
+            {
+                "campaign_id": campaign_id,
+                "contact_id": i,
+                "status": "pending",
+                "attempts": 0,
+                "hard_bounce": False,
+                "updated_at": at,
+            }
+            for i in contact_ids
+        ]
+        if rows:
+            with write_transaction(self.engine) as conn:
+                conn.execute(deliveries.insert(), rows)
+
+    def mark_queued(self, campaign_id: int) -> None:
+        with write_transaction(self.engine) as conn:
+            conn.execute(
+                campaigns.update()
+                .where(campaigns.c.id == campaign_id)
+                .values(queued=True, updated_at=now())
+            )
+
+    def pending(self, campaign_id: int) -> Iterator[Pending]:
+        """Stream the campaign's pending deliveries in order, a batch per short transaction."""
+        last = 0
+        while True:
+            query = (
+                sa.select(deliveries.c.id, deliveries.c.contact_id, deliveries.c.attempts)
+                .where(
+                    deliveries.c.campaign_id == campaign_id,
+                    deliveries.c.status == "pending",
+                    deliveries.c.id > last,
+                )
+                .order_by(deliveries.c.id)
+                .limit(BATCH)
+            )
+            with read_transaction(self.engine) as conn:
+                rows = conn.execute(query).all()
+            for row in rows:
+                if row.contact_id is None:  # erased while queued: nobody to send to
+                    self.record(Outcome(row.id, "skipped", None, "contact erased"))
+                    continue
+                yield Pending(row.id, row.contact_id, row.attempts)
+            if len(rows) < BATCH:
+                return
+            last = rows[-1].id
+
+    def requeue(self, campaign_id: int, states: Sequence[str]) -> int:
+        """Turn deliveries in `states` (e.g. uncertain, failed) back into pending."""
+        with write_transaction(self.engine) as conn:
+            return conn.execute(
+                deliveries.update()
+                .where(deliveries.c.campaign_id == campaign_id, deliveries.c.status.in_(states))
+                .values(status="pending", updated_at=now())
+            ).rowcount
+
+    def sending_to_uncertain(self, campaign_id: int) -> int:
+        """After a crash: deliveries caught mid-transaction may or may not have arrived."""
+        with write_transaction(self.engine) as conn:
+            return conn.execute(
+                deliveries.update()
+                .where(deliveries.c.campaign_id == campaign_id, deliveries.c.status == "sending")
+                .values(
+                    status="uncertain",
+                    updated_at=now(),
+                    last_reply="interrupted during the SMTP transaction: may have arrived",
+                )
+            ).rowcount
+
+    # --- the hot path ---------------------------------------------------------------------------
+
+    def claim(
+        self,
+        item: Pending,
+        message_id: str,
+        campaign_id: int,
+        flush: Outcome | None = None,
+        heartbeat: bool = False,
+    ) -> Claimed | None:
+        """In one transaction: record `flush`, re-check the contact, mark `item` sending.
+
+        None when the contact left the list (the delivery becomes `skipped`) or another process
+        claimed the row first.
+        """
+        at = now()
+        with write_transaction(self.engine) as conn:
+            if flush is not None:
+                _record(conn, flush, at)
+            contact = conn.execute(
+                sa.select(_contacts.c.email, _contacts.c.name, _contacts.c.status).where(
+                    _contacts.c.id == item.contact_id
+                )
+            ).first()
+            if contact is None or contact.status != "subscribed":
+                why = "contact erased" if contact is None else f"contact is now {contact.status}"
+                _record(conn, Outcome(item.id, "skipped", None, why), at)
+                return None
+            claimed = conn.execute(
+                deliveries.update()
+                .where(deliveries.c.id == item.id, deliveries.c.status == "pending")
+                .values(
+                    status="sending",
+                    attempts=deliveries.c.attempts + 1,
+                    message_id=message_id,
+                    updated_at=at,
+                )
+            ).rowcount
+            if heartbeat:
+                conn.execute(
+                    campaigns.update().where(campaigns.c.id == campaign_id).values(updated_at=at)
+                )
+        return Claimed(contact.email, contact.name) if claimed == 1 else None
+
+    def record(self, outcome: Outcome) -> None:
+        with write_transaction(self.engine) as conn:
+            _record(conn, outcome, now())
+
+    # --- reading --------------------------------------------------------------------------------
+
+    def counts(self, campaign_id: int) -> dict[str, int]:
+        query = (
+            sa.select(deliveries.c.status, sa.func.count())
+            .where(deliveries.c.campaign_id == campaign_id)
+            .group_by(deliveries.c.status)
+        )
+        with read_transaction(self.engine) as conn:
+            found = {status: int(count) for status, count in conn.execute(query)}
+        return {state: found.get(state, 0) for state in DELIVERY_STATES}
+
+    def sent_since(self, moment: datetime) -> tuple[int, datetime | None]:
+        """Messages sent (every campaign) since `moment`, and the earliest of them."""
+        query = sa.select(sa.func.count(), sa.func.min(deliveries.c.sent_at)).where(
+            deliveries.c.status == "sent", deliveries.c.sent_at >= moment
+        )
+        with read_transaction(self.engine) as conn:
+            count, first = conn.execute(query).one()
+        if isinstance(first, datetime) and first.tzinfo is None:  # SQLite's min() loses the type
+            first = first.replace(tzinfo=moment.tzinfo)
+        elif isinstance(first, str):
+            first = datetime.fromisoformat(first).replace(tzinfo=moment.tzinfo)
+        return int(count), first
+
+    def hard_bounces(self, contact_id: int) -> int:
+        """In how many campaigns the server refused this contact's address outright."""
+        query = sa.select(sa.func.count(sa.distinct(deliveries.c.campaign_id))).where(
+            deliveries.c.contact_id == contact_id, deliveries.c.hard_bounce.is_(True)
+        )
+        with read_transaction(self.engine) as conn:
+            return int(conn.execute(query).scalar_one())
+
+    def report_rows(
+        self, campaign_id: int, states: Sequence[str] | None = None
+    ) -> Iterator[sa.Row[Any]]:
+        """Every delivery (or those in `states`) with the contact's address, streamed by id."""
+        last = 0
+        while True:
+            query = (
+                sa.select(deliveries, _contacts.c.email)
+                .select_from(
+                    deliveries.outerjoin(_contacts, _contacts.c.id == deliveries.c.contact_id)
+                )
+                .where(deliveries.c.campaign_id == campaign_id, deliveries.c.id > last)
+                .order_by(deliveries.c.id)
+                .limit(BATCH * 4)
+            )
+            if states is not None:
+                query = query.where(deliveries.c.status.in_(list(states)))
+            with read_transaction(self.engine) as conn:
+                rows = conn.execute(query).all()
+            yield from rows
+            if len(rows) < BATCH * 4:
+                return
+            last = rows[-1].id
+
+
+def since(hours: float) -> datetime:
+    return now() - timedelta(hours=hours)
+
+
+def _record(conn: Connection, outcome: Outcome, at: datetime) -> None:
+    values: dict[str, Any] = {
+        "status": outcome.status,
+        "smtp_code": outcome.code,
+        "last_reply": outcome.reply[:1000],
+        "hard_bounce": outcome.hard_bounce,
+        "updated_at": at,
+    }
+    if outcome.status == "sent":
+        values["sent_at"] = outcome.at or at
+    conn.execute(deliveries.update().where(deliveries.c.id == outcome.delivery_id).values(**values))
+
+
+def _campaign(row: sa.Row[Any]) -> Campaign:
+    data = row._asdict()
+    data["audience"] = json.loads(data["audience"])
+    return Campaign(**data)

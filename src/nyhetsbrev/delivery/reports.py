@@ -1,0 +1,136 @@
+"""Reports: the per-recipient CSV, the lists printed after a send, and `nyhetsbrev campaigns`."""
+
+from __future__ import annotations
+
+import csv
+import os
+from itertools import islice
+from pathlib import Path
+
+import click
+
+from nyhetsbrev.cli_support import AppContext, pass_app
+from nyhetsbrev.delivery import send as steps
+from nyhetsbrev.delivery.campaign import Audience
+from nyhetsbrev.delivery.ledger import Campaign, Ledger
+from nyhetsbrev.errors import DeliveryError
+
+REPORT_COLUMNS = ("address", "outcome", "time", "smtp_reply", "attempts", "message_id")
+LISTED = 20  # failed / uncertain addresses shown before "and N more (see the report)"
+
+
+def write_report(ledger: Ledger, campaign: Campaign, path: Path) -> int:
+    """The per-recipient CSV (address, outcome, time, SMTP reply…); returns the row count."""
+    from nyhetsbrev.contacts.exporting import neutralise
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    count = 0
+    temporary = path.with_name(f".{path.name}.tmp")
+    with temporary.open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(REPORT_COLUMNS)
+        for row in ledger.report_rows(campaign.id):
+            moment = row.sent_at or row.updated_at
+            writer.writerow(
+                [
+                    neutralise(row.email or "(erased)"),
+                    row.status,
+                    moment.isoformat(timespec="seconds") if moment else "",
+                    neutralise(row.last_reply or ""),
+                    row.attempts,
+                    row.message_id or "",
+                ]
+            )
+            count += 1
+    os.replace(temporary, path)
+    return count
+
+
+def list_rows(ledger: Ledger, campaign_id: int, state: str, total: int) -> None:
+    for row in islice(ledger.report_rows(campaign_id, [state]), LISTED):
+        reply = f" — {row.last_reply}" if row.last_reply else ""
+        click.echo(f"  {row.email or '(erased)'}{reply}")
+    if total > LISTED:
+        click.echo(f"  … and {total - LISTED} more (see the report)")
+
+
+def duration(seconds: float) -> str:
+    seconds = round(seconds)
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes} min {seconds} s" if seconds else f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes} min"
+
+
+@click.group(invoke_without_command=True)
+@click.pass_context
+def campaigns(ctx: click.Context) -> None:
+    """List the campaigns (sends of an issue); `campaigns show N` for one."""
+    if ctx.invoked_subcommand is not None:
+        return
+    app = ctx.find_object(AppContext) or AppContext()
+    with steps.open_ledger(app.workspace) as (_, ledger):
+        found = ledger.campaigns()
+        if not found:
+            click.echo("No campaigns yet: `nyhetsbrev send ID` shows what a send would do.")
+            return
+        click.echo(
+            f"{'#':>4}  {'issue':<8} {'status':<10} {'started':<17} "
+            f"{'sent':>6} {'failed':>6} {'uncert.':>7} {'skipped':>7} {'to send':>7}"
+        )
+        for campaign in found:
+            c = ledger.counts(campaign.id)
+            click.echo(
+                f"{campaign.id:>4}  {campaign.issue_id:<8} {campaign.status:<10} "
+                f"{campaign.created_at.astimezone():%Y-%m-%d %H:%M}  {c['sent']:>6} "
+                f"{c['failed']:>6} {c['uncertain']:>7} {c['skipped']:>7} "
+                f"{c['pending'] + c['sending']:>7}"
+            )
+
+
+@campaigns.command()
+@click.argument("number", type=int, metavar="N")
+@click.option(
+    "--csv",
+    "csv_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="FILE",
+    help="Write the per-recipient report (address, outcome, time, SMTP reply) to FILE.",
+)
+@pass_app
+def show(app: AppContext, number: int, csv_path: Path | None) -> None:
+    """Show campaign N: its issue, audience, state and outcomes."""
+    ws = app.workspace
+    with steps.open_ledger(ws) as (_, ledger):
+        campaign = ledger.get(number)
+        if campaign is None:
+            known = ", ".join(str(c.id) for c in ledger.campaigns()) or "none yet"
+            raise DeliveryError(f"there is no campaign {number} (campaigns: {known})")
+        c = ledger.counts(number)
+        audience = Audience.from_dict(campaign.audience)
+        finished = (
+            f"{campaign.finished_at.astimezone():%Y-%m-%d %H:%M}" if campaign.finished_at else "–"
+        )
+        rows = [
+            ("Issue", campaign.issue_id),
+            ("Subject", campaign.subject),
+            ("Status", campaign.status + (f" ({campaign.note})" if campaign.note else "")),
+            ("Audience", audience.describe() + (", again" if audience.again else "")),
+            ("PDF", "attached" if campaign.attach_pdf else "not attached"),
+            ("Build", campaign.build_hash[:16]),
+            ("Started", f"{campaign.created_at.astimezone():%Y-%m-%d %H:%M}"),
+            ("Finished", finished),
+            ("Outcomes", ", ".join(f"{count} {state}" for state, count in c.items())),
+        ]
+        for label, value in rows:
+            click.echo(f"{label + ':':<10}{value}")
+        for state in ("failed", "uncertain"):
+            if c[state]:
+                click.echo(f"{state.capitalize()}:")
+                list_rows(ledger, number, state, c[state])
+        if csv_path is not None:
+            written = write_report(ledger, campaign, csv_path)
+            click.echo(f"Wrote {written} row(s) to {ws.relative(csv_path)}")

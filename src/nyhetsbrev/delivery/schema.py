@@ -1,0 +1,130 @@
+"""The ledger's tables (`campaigns`, `deliveries`) and their migrations, in the contact database.
+
+Importing this module registers the "delivery" migrations (so `open_store()` creates the tables)
+and the erasure hook. Personal data: a delivery names its contact only by `contact_id` (a foreign
+key with ON DELETE SET NULL) and SMTP replies are stored with the recipient's address blanked, so
+erasing a contact leaves an anonymous row that still counts in its campaign's totals — even when
+`contacts erase` runs without this module loaded. When it is loaded, the erasure hook also clears
+the row's reply and Message-ID, in case a server quoted the address in another form.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from nyhetsbrev.contacts.database import UTCDateTime
+from nyhetsbrev.contacts.model import Contact
+from nyhetsbrev.contacts.schema.migrations import register_migrations
+from nyhetsbrev.contacts.store import register_erasure_hook
+
+CAMPAIGN_STATES = ("running", "paused", "finished", "cancelled")
+DELIVERY_STATES = ("pending", "sending", "sent", "failed", "uncertain", "skipped")
+
+ledger_metadata = sa.MetaData()
+campaigns = sa.Table(
+    "campaigns",
+    ledger_metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("issue_id", sa.String(16), nullable=False),
+    sa.Column("build_hash", sa.String(64), nullable=False),
+    sa.Column("subject", sa.Text, nullable=False),
+    sa.Column("audience", sa.Text, nullable=False),
+    sa.Column("attach_pdf", sa.Boolean, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("queued", sa.Boolean, nullable=False),
+    sa.Column("owner", sa.Text),
+    sa.Column("note", sa.Text),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Column("finished_at", UTCDateTime),
+)
+deliveries = sa.Table(
+    "deliveries",
+    ledger_metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("campaign_id", sa.Integer, nullable=False),
+    sa.Column("contact_id", sa.Integer),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("smtp_code", sa.Integer),
+    sa.Column("last_reply", sa.Text),
+    sa.Column("hard_bounce", sa.Boolean, nullable=False),
+    sa.Column("message_id", sa.String(255)),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Column("sent_at", UTCDateTime),
+)
+contacts_view = sa.table(
+    "contacts", sa.column("id"), sa.column("email"), sa.column("name"), sa.column("status")
+)
+
+
+def _delivery_v1(conn: Connection) -> None:
+    """campaign ledger: campaigns and one delivery row per recipient"""
+    md = sa.MetaData()
+    sa.Table("contacts", md, sa.Column("id", sa.Integer, primary_key=True))
+    campaign_states = ", ".join(f"'{s}'" for s in CAMPAIGN_STATES)
+    table = sa.Table(
+        "campaigns",
+        md,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("issue_id", sa.String(16), nullable=False),
+        sa.Column("build_hash", sa.String(64), nullable=False),
+        sa.Column("subject", sa.Text, nullable=False),
+        sa.Column("audience", sa.Text, nullable=False),
+        sa.Column("attach_pdf", sa.Boolean, nullable=False),
+        sa.Column("status", sa.String(16), nullable=False),
+        sa.Column("queued", sa.Boolean, nullable=False),
+        sa.Column("owner", sa.Text),
+        sa.Column("note", sa.Text),
+        sa.Column("created_at", UTCDateTime, nullable=False),
+        sa.Column("updated_at", UTCDateTime, nullable=False),
+        sa.Column("finished_at", UTCDateTime),
+        sa.CheckConstraint(f"status IN ({campaign_states})", name="ck_campaigns_status"),
+        sqlite_autoincrement=True,  # campaign numbers are never reused
+    )
+    delivery_states = ", ".join(f"'{s}'" for s in DELIVERY_STATES)
+    rows = sa.Table(
+        "deliveries",
+        md,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column(
+            "campaign_id",
+            sa.Integer,
+            sa.ForeignKey("campaigns.id", ondelete="CASCADE"),
+            nullable=False,
+        ),
+        sa.Column("contact_id", sa.Integer, sa.ForeignKey("contacts.id", ondelete="SET NULL")),
+        sa.Column("status", sa.String(16), nullable=False),
+        sa.Column("attempts", sa.Integer, nullable=False),
+        sa.Column("smtp_code", sa.Integer),
+        sa.Column("last_reply", sa.Text),
+        sa.Column("hard_bounce", sa.Boolean, nullable=False),
+        sa.Column("message_id", sa.String(255)),
+        sa.Column("updated_at", UTCDateTime, nullable=False),
+        sa.Column("sent_at", UTCDateTime),
+        sa.UniqueConstraint("campaign_id", "contact_id", name="uq_deliveries_contact"),
+        sa.CheckConstraint(f"status IN ({delivery_states})", name="ck_deliveries_status"),
+    )
+    sa.Index("ix_campaigns_issue", table.c.issue_id, table.c.status)
+    sa.Index("ix_deliveries_queue", rows.c.campaign_id, rows.c.status, rows.c.id)
+    sa.Index("ix_deliveries_contact", rows.c.contact_id, rows.c.status)
+    sa.Index("ix_deliveries_sent_at", rows.c.sent_at)
+    table.create(conn)
+    rows.create(conn)
+
+
+#: The ledger's schema history. Append only.
+DELIVERY_STEPS = (_delivery_v1,)
+register_migrations("delivery", DELIVERY_STEPS)
+
+
+def _erase_deliveries(conn: Connection, contact: Contact) -> None:
+    conn.execute(
+        deliveries.update()
+        .where(deliveries.c.contact_id == contact.id)
+        .values(contact_id=None, last_reply=None, message_id=None)
+    )
+
+
+register_erasure_hook(_erase_deliveries)

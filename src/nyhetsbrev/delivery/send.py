@@ -1,0 +1,272 @@
+"""The steps of `nyhetsbrev send`, without the printing: open, check readiness, start or resume.
+
+The CLI calls these in order: `open_ledger()`; `readiness()` lists what stops a real send; then
+`test_send()`, or `start()` / `resume()` which return a `Sender` ready to `run()`.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from nyhetsbrev.contacts.model import load_list_settings, now
+from nyhetsbrev.contacts.store import ContactStore, open_store
+from nyhetsbrev.delivery.campaign import (
+    Audience,
+    Limits,
+    Sender,
+    count_audience,
+    owner_alive,
+    owner_id,
+    queue,
+)
+from nyhetsbrev.delivery.ledger import Campaign, Ledger
+from nyhetsbrev.delivery.message import Recipient
+from nyhetsbrev.delivery.prepare import Prepared, public_url_problem
+from nyhetsbrev.delivery.signing import signer_from_env
+from nyhetsbrev.delivery.tokens import SECRET_ENV, make_token, secret_key
+from nyhetsbrev.delivery.transport import SendResult, SmtpSettings, SmtpTransport
+from nyhetsbrev.errors import DeliveryError
+from nyhetsbrev.workspace import Workspace
+
+#: The unsubscribe link in a test message to an address that is not on the list: it cannot work
+#: (a "." is not in the token alphabet), and says so to whoever clicks it.
+TEST_TOKEN = "TEST.link-in-test-messages-does-nothing"
+REPORTS = "reports"
+
+
+@dataclass
+class Started:
+    """A campaign ready to send, and what resuming it found."""
+
+    campaign: Campaign
+    sender: Sender
+    queued: int = 0
+    newly_uncertain: int = 0
+    requeued: int = 0
+    pending: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+@contextmanager
+def open_ledger(ws: Workspace) -> Iterator[tuple[ContactStore, Ledger]]:
+    """The workspace's contact store (migrated, ledger included) and its ledger."""
+    settings = load_list_settings(ws.newsletters)
+    store = open_store(
+        ws.database_url(),
+        topics=settings.topics,
+        privacy_notice_version=settings.privacy_notice_version,
+    )
+    with store:
+        yield store, Ledger(store.engine)
+
+
+def readiness(prepared: Prepared, *, allow_warnings: bool, real: bool) -> list[str]:
+    """What stops a test send (`real=False`) or a real one: settings, key, links, warnings."""
+    problems = []
+    if not os.environ.get("NYHETSBREV_SMTP_URL"):
+        problems.append(
+            "NYHETSBREV_SMTP_URL is not set: say which SMTP server sends the newsletter "
+            "(see docs/operations.md)"
+        )
+    if not os.environ.get(SECRET_ENV):
+        problems.append(
+            f"{SECRET_ENV} is not set: the personal unsubscribe links are signed with it "
+            "(see docs/operations.md)"
+        )
+    if real:
+        problem = public_url_problem(prepared.loaded)
+        if problem:
+            problems.append(problem)
+    if prepared.warnings and not allow_warnings:
+        count = sum(1 + len(f.others) for f in prepared.warnings)
+        problems.append(
+            f"`nyhetsbrev check` lists {count} editorial warnings (above): fix them, or add "
+            "--allow-warnings to send anyway"
+        )
+    return problems
+
+
+def resume_command(issue_id: str, extra: list[str]) -> str:
+    """The exact command that continues this issue's campaign."""
+    return shlex.join(["nyhetsbrev", "send", issue_id, "--resume", *extra])
+
+
+def report_path(ws: Workspace, campaign: Campaign) -> Path:
+    """contacts/reports/campaign-N-<id>.csv: with the personal data, never in build/ (published)."""
+    folder = ws.contacts_dir / REPORTS
+    folder.mkdir(parents=True, exist_ok=True)
+    ignore = folder / ".gitignore"
+    if not ignore.exists():
+        ignore.write_text("# reports name recipients: keep them out of version control\n*\n")
+    return folder / f"campaign-{campaign.id}-{campaign.issue_id}.csv"
+
+
+def connect(prepared: Prepared) -> SmtpTransport:
+    """An open SMTP connection (fails now, before anything is recorded, when it cannot be)."""
+    transport = SmtpTransport(SmtpSettings.from_env(), helo=prepared.sender.domain)
+    transport.open()
+    return transport
+
+
+def test_send(
+    prepared: Prepared, store: ContactStore, addresses: list[str]
+) -> Iterator[tuple[str, SendResult]]:
+    """Send the test message (subject prefixed [TEST]) to each address; yields outcomes.
+
+    An address that is a contact gets their real unsubscribe link (clicking it unsubscribes
+    them); any other address gets `TEST_TOKEN`, a link that cannot work.
+    """
+    key = secret_key()
+    template = prepared.template(test=True)
+    signer = signer_from_env(prepared.sender.domain)
+    transport = connect(prepared)
+    with transport:
+        for address in addresses:
+            contact = store.get(address)
+            token = make_token("unsubscribe", contact.id, key=key) if contact else TEST_TOKEN
+            recipient = Recipient(
+                address, contact.name if contact else None, template.unsubscribe_url(token)
+            )
+            data = template.render(recipient).data
+            data = signer(data) if signer else data
+            yield address, transport.send(prepared.sender.email, address, data)
+
+
+def start(
+    prepared: Prepared,
+    store: ContactStore,
+    ledger: Ledger,
+    audience: Audience,
+    limits: Limits,
+    *,
+    new_campaign: bool,
+) -> Started:
+    """A new campaign for the issue (after `--new-campaign` cancels an unfinished one)."""
+    issue_id = prepared.loaded.id
+    existing = ledger.unfinished(issue_id)
+    if existing is not None and not new_campaign:
+        counts = ledger.counts(existing.id)
+        raise DeliveryError(
+            f"campaign {existing.id} for {issue_id} is unfinished ({existing.status}, "
+            f"{counts['sent']} sent, {counts['pending'] + counts['sending']} not yet): continue "
+            f"it with `nyhetsbrev send {issue_id} --resume`, or start over with --confirm "
+            "--new-campaign (recipients who already got the issue are left out unless --again)"
+        )
+    counted = count_audience(store, ledger, issue_id, audience)
+    if counted.recipients == 0:
+        already = (
+            f"all {counted.already} recipient(s) already received {issue_id}; add --again "
+            "to send it to them once more"
+            if counted.already
+            else f"nobody on the list matches ({audience.describe()}): check the filters with "
+            "`nyhetsbrev contacts list`"
+        )
+        raise DeliveryError(f"nothing to send: {already}")
+    transport = connect(prepared)
+    owner = owner_id()
+    notes = []
+    if existing is not None:
+        _ensure_stopped(existing, issue_id)
+        uncertain = ledger.sending_to_uncertain(existing.id)
+        ledger.set_status(existing.id, "cancelled", f"replaced by a new campaign ({owner})")
+        notes.append(f"Campaign {existing.id} cancelled ({uncertain} delivery(ies) uncertain).")
+    campaign = ledger.create(
+        issue_id,
+        prepared.build_hash,
+        prepared.subject,
+        audience.as_dict(),
+        prepared.pdf is not None,
+        owner,
+    )
+    queued = queue(store, ledger, campaign)
+    sender = _sender(prepared, store, ledger, campaign, transport, limits)
+    return Started(campaign, sender, queued=queued, pending=queued, notes=notes)
+
+
+def resume(
+    prepared: Prepared,
+    store: ContactStore,
+    ledger: Ledger,
+    limits: Limits,
+    *,
+    resend_uncertain: bool,
+    retry_failed: bool,
+) -> Started:
+    """Continue the issue's unfinished campaign: `sending` rows become `uncertain` first."""
+    issue_id = prepared.loaded.id
+    campaign = resumable(ledger, issue_id, finished_too=resend_uncertain or retry_failed)
+    if campaign is None:
+        done = ledger.campaigns(issue_id)
+        hint = f" (campaign {done[-1].id} is {done[-1].status})" if done else ""
+        raise DeliveryError(
+            f"there is no unfinished campaign for {issue_id} to resume{hint}: start one with "
+            f"`nyhetsbrev send {issue_id} --confirm` (`nyhetsbrev campaigns` lists them all)"
+        )
+    if campaign.build_hash != prepared.build_hash:
+        raise DeliveryError(
+            f"{issue_id} changed since campaign {campaign.id} began: its build "
+            f"(or subject, sender or public_url) is not what the first recipients got. "
+            "Undo the change to finish the campaign as it began, or start a new campaign with "
+            f"the new content: nyhetsbrev send {issue_id} --confirm --new-campaign "
+            "(recipients who already got the issue are left out unless --again)"
+        )
+    _ensure_stopped(campaign, issue_id)
+    transport = connect(prepared)
+    owner = owner_id()
+    if not ledger.take_over(campaign.id, owner, campaign.owner):
+        transport.close()
+        raise DeliveryError(
+            f"campaign {campaign.id} was taken over by another process just now: let it finish"
+        )
+    uncertain = ledger.sending_to_uncertain(campaign.id)
+    requeued = 0
+    if resend_uncertain:
+        requeued += ledger.requeue(campaign.id, ["uncertain"])
+    if retry_failed:
+        requeued += ledger.requeue(campaign.id, ["failed"])
+    campaign = ledger.get(campaign.id) or campaign
+    queued = 0 if campaign.queued else queue(store, ledger, campaign)
+    pending = ledger.counts(campaign.id)["pending"]
+    sender = _sender(prepared, store, ledger, campaign, transport, limits)
+    return Started(campaign, sender, queued, uncertain, requeued, pending)
+
+
+def resumable(ledger: Ledger, issue_id: str, *, finished_too: bool) -> Campaign | None:
+    """The campaign `--resume` continues: the unfinished one, else (to resend uncertain or retry
+    failed deliveries) the latest finished one."""
+    found = ledger.unfinished(issue_id)
+    if found is None and finished_too:
+        found = ledger.latest(issue_id, ("finished",))
+    return found
+
+
+def _ensure_stopped(campaign: Campaign, issue_id: str) -> None:
+    if campaign.owner and owner_alive(campaign.owner, campaign.updated_at, now()):
+        raise DeliveryError(
+            f"campaign {campaign.id} for {issue_id} is being sent right now by process "
+            f"{campaign.owner}: wait for it to finish, or stop it with Ctrl-C first"
+        )
+
+
+def _sender(
+    prepared: Prepared,
+    store: ContactStore,
+    ledger: Ledger,
+    campaign: Campaign,
+    transport: SmtpTransport,
+    limits: Limits,
+) -> Sender:
+    return Sender(
+        ledger=ledger,
+        store=store,
+        campaign=campaign,
+        template=prepared.template(),
+        transport=transport,
+        limits=limits,
+        sign=signer_from_env(prepared.sender.domain),
+    )

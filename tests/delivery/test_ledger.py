@@ -1,0 +1,122 @@
+"""The campaign ledger on SQLite and PostgreSQL: states, resume, bounces, erasure, flat batches."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from tests.delivery.conftest import ISSUE, Sink
+
+from nyhetsbrev.contacts.store import open_store
+from nyhetsbrev.delivery.ledger import Ledger, Outcome, Pending
+from nyhetsbrev.delivery.schema import deliveries
+
+REAL = ("send", ISSUE, "--confirm", "--allow-warnings", "--rate", "0")
+
+
+@pytest.fixture
+def db(database_url: str, send_ws: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setenv("NYHETSBREV_DATABASE_URL", database_url)
+    return database_url
+
+
+def test_campaign_states_resume_and_erasure(
+    db: str, cli: Any, contacts: Callable[..., list[int]], smtp_sink: Sink
+) -> None:
+    ids = contacts(12)
+    smtp_sink.fault("rcpt", "person5@example.no", "451 4.3.0 Try later", times=99)
+    paused = cli(*REAL, "--max-errors", "1")
+    assert paused.exit_code == 1
+    assert "Error: paused: 1 errors in a row (the last: 451 4.3.0 Try later)" in paused.output
+    with open_store(db) as store:
+        ledger = Ledger(store.engine)
+        [campaign] = ledger.campaigns()
+        assert (campaign.status, campaign.owner, campaign.queued) == ("paused", None, True)
+        assert ledger.counts(campaign.id) == {
+            "pending": 8,
+            "sending": 0,
+            "sent": 4,
+            "failed": 0,
+            "uncertain": 0,
+            "skipped": 0,
+        }
+        # a crash leaves a row `sending`: resume turns it into `uncertain` and does not resend it
+        with store.engine.begin() as conn:
+            conn.execute(
+                deliveries.update()
+                .where(deliveries.c.contact_id == ids[11])
+                .values(status="sending")
+            )
+    smtp_sink.faults.clear()
+    resumed = cli("send", ISSUE, "--resume", "--rate=0", "--allow-warnings")
+    assert resumed.exit_code == 0, resumed.output
+    assert (
+        "1 delivery(ies) were interrupted mid-transaction and are now uncertain; 0 put back "
+        "in the queue." in resumed.output
+    )
+    assert (
+        "Uncertain (may or may not have arrived; sent again only with --resend-uncertain): "
+        "1\n  person12@example.no — interrupted during the SMTP transaction: may have "
+        "arrived\nCampaign 1 (2024-q4): 7 to send." in resumed.output
+    )
+    assert "person12@example.no" not in smtp_sink.per_recipient()
+    assert sorted(smtp_sink.per_recipient().values()) == [1] * 11
+    with open_store(db) as store:
+        ledger = Ledger(store.engine)
+        assert ledger.get(1).status == "finished"  # type: ignore[union-attr]
+        assert store.get_by_id(ids[0]) is not None
+        store.erase("person1@example.no", actor="test")
+        with store.engine.connect() as conn:
+            rows = conn.execute(sa.select(deliveries).order_by(deliveries.c.id)).all()
+        assert len(rows) == 12  # the campaign's totals stay right
+        assert (rows[0].contact_id, rows[0].last_reply, rows[0].message_id) == (None, None, None)
+        assert rows[0].status == "sent"
+        assert rows[1].contact_id == ids[1] and rows[1].message_id
+
+
+def test_hard_bounces_in_three_campaigns_mark_the_contact_bounced(
+    db: str, cli: Any, contacts: Callable[..., list[int]], smtp_sink: Sink
+) -> None:
+    ids = contacts(2)
+    reply = "550 5.1.1 <person2@example.no>: Recipient address rejected: User unknown"
+    smtp_sink.fault("rcpt", "person2@example.no", reply, times=3)
+    for number in (1, 2, 3):
+        result = cli(*REAL)
+        assert result.exit_code == 0, result.output
+        assert f"Campaign {number} (2024-q4) finished" in result.output
+    assert "Marked bounced (address refused in 3 campaigns): 1" in result.output
+    with open_store(db) as store:
+        assert store.get_by_id(ids[1]).status == "bounced"  # type: ignore[union-attr]
+        [event] = [e for e in store.events(ids[1]) if e.kind == "bounced"]
+        assert event.detail == (
+            "address refused in 3 campaigns, the last: 550 5.1.1 <[address]>: Recipient address "
+            "rejected: User unknown"
+        )
+    assert cli(*REAL).output.endswith(
+        "Error: nothing to send: all 1 recipient(s) already received 2024-q4; add --again to "
+        "send it to them once more\n"
+    )
+
+
+def test_claims_are_atomic_and_pending_streams_in_batches(
+    db: str, contacts: Callable[..., list[int]]
+) -> None:
+    ids = contacts(3)
+    with open_store(db) as store:
+        ledger = Ledger(store.engine)
+        campaign = ledger.create(ISSUE, "h" * 64, "s", {"topics": ["nyhetsbrev"]}, False, "me:1")
+        ledger.add_recipients(campaign.id, ids)
+        items = list(ledger.pending(campaign.id))
+        assert [i.contact_id for i in items] == ids
+        first = ledger.claim(items[0], "<a@x>", campaign.id)
+        assert first is not None and first.email == "person1@example.no"
+        assert ledger.claim(items[0], "<b@x>", campaign.id) is None  # already sending
+        sent = Outcome(items[0].id, "sent", 250, "250 ok")
+        assert ledger.claim(items[1], "<c@x>", campaign.id, flush=sent, heartbeat=True)
+        assert ledger.counts(campaign.id)["sent"] == 1
+        assert ledger.claim(Pending(items[2].id, 999_999, 0), "<d@x>", campaign.id) is None
+        assert ledger.counts(campaign.id)["skipped"] == 1
+        assert ledger.already_received(ISSUE, ids) == {ids[0], ids[1]}  # sent or sending
