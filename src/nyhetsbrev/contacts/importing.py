@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from nyhetsbrev.contacts import model
-from nyhetsbrev.contacts.csvinput import CsvTable, map_columns, read_csv
+from nyhetsbrev.contacts.csvinput import FIELDS, CsvTable, map_columns, read_csv
 from nyhetsbrev.contacts.database import insert_many, read_transaction, write_transaction
 from nyhetsbrev.contacts.schema.tables import consents, contact_topics, contacts, events
 from nyhetsbrev.contacts.store import ContactStore
@@ -152,33 +152,38 @@ class _CellReader:
         self._topics: dict[str, tuple[str, ...] | ValueError] = {}
         self._languages: dict[str, str | ValueError] = {}
         self._sectors: dict[str, str | None] = {}
-
-    def cell(self, cells: list[str], name: str) -> str:
-        index = self.columns.get(name)
-        return cells[index].strip() if index is not None else ""
+        # field → column; a field the file lacks points past the end (an empty cell)
+        self._index = {f: columns.get(f, -1) for f in FIELDS}
 
     def values(self, cells: list[str]) -> tuple[dict[str, str | None], tuple[str, ...] | None, str]:
-        cell = self.cell
-        name = cell(cells, "name")
+        """`(fields, topics or None, status)` of one row; ValueError for a value it cannot use."""
+        stripped = [c.strip() for c in cells]
+        stripped.append("")  # where absent columns point
+        index = self._index
+
+        def cell(name: str) -> str:
+            return stripped[index[name]]
+
+        name = cell("name")
         if not name and ("first_name" in self.columns or "last_name" in self.columns):
-            name = " ".join(p for p in (cell(cells, "first_name"), cell(cells, "last_name")) if p)
-        sector = cell(cells, "sector")
+            name = " ".join(p for p in (cell("first_name"), cell("last_name")) if p)
+        sector = cell("sector")
         if sector not in self._sectors:
             self._sectors[sector] = model.clean_sector(sector)
         fields: dict[str, str | None] = {
             "name": name or None,
-            "organisation": cell(cells, "organisation") or None,
+            "organisation": cell("organisation") or None,
             "sector": self._sectors[sector],
-            "language": self._language(cell(cells, "language")),
-            "notes": cell(cells, "notes") or None,
+            "language": self._language(cell("language")),
+            "notes": cell("notes") or None,
         }
-        status = cell(cells, "status").lower()
+        status = cell("status").lower()
         if status and status not in model.STATUSES:
             raise ValueError(
-                f'unknown status "{cell(cells, "status")}" — use {", ".join(model.STATUSES)} '
+                f'unknown status "{cell("status")}" — use {", ".join(model.STATUSES)} '
                 "or leave it empty"
             )
-        return fields, self._topic_list(cell(cells, "topics")), status or self.options.status
+        return fields, self._topic_list(cell("topics")), status or self.options.status
 
     def _language(self, text: str) -> str | None:
         if not text:
@@ -213,25 +218,18 @@ def plan_import(
     """Sort the file's rows against the list as it is in this transaction."""
     rows, skipped, rejected = parse_rows(table, options, known)
     plan = ImportPlan(table, skipped=skipped, rejected=rejected)
-    existing = {
-        r.email_normalised: r
-        for r in conn.execute(
-            sa.select(
-                contacts.c.id,
-                contacts.c.email_normalised,
-                contacts.c.status,
-                *(contacts.c[f] for f in _UPDATABLE),
-            )
-        )
-    }
+    # One query for every existing contact: normalised address → (id, status, *_UPDATABLE).
+    columns = [contacts.c.email_normalised, contacts.c.id, contacts.c.status]
+    columns += [contacts.c[f] for f in _UPDATABLE]
+    existing = {row[0]: row[1:] for row in conn.execute(sa.select(*columns)).all()}
     topics_of: dict[int, set[str]] = {}
     if any(r.normalised in existing for r in rows):
-        for contact_id, topic in conn.execute(
-            sa.select(contact_topics.c.contact_id, contact_topics.c.topic)
-        ):
+        query = sa.select(contact_topics.c.contact_id, contact_topics.c.topic)
+        for contact_id, topic in conn.execute(query).all():
             topics_of.setdefault(contact_id, set()).add(topic)
     suppressor = Suppressor(conn)
     suppressed = suppressor.all_hashes()
+    nothing: set[str] = set()
     for row in rows:
         old = existing.get(row.normalised)
         if old is None:
@@ -240,14 +238,17 @@ def plan_import(
             else:
                 plan.added.append(row)
             continue
-        if old.status in ("unsubscribed", "bounced"):
-            plan.skipped.append(Outcome(row.line, row.email, f"already {old.status}"))
+        contact_id, status, *old_values = old
+        if status in ("unsubscribed", "bounced"):
+            plan.skipped.append(Outcome(row.line, row.email, f"already {status}"))
             continue
-        changes = {f: v for f, v in row.fields.items() if v is not None and v != getattr(old, f)}
-        new_topics = tuple(sorted(set(row.topics or ()) - topics_of.get(old.id, set())))
+        before = dict(zip(_UPDATABLE, old_values, strict=True))
+        changes = {f: v for f, v in row.fields.items() if v is not None and v != before[f]}
+        new_topics: tuple[str, ...] = ()
+        if row.topics:
+            new_topics = tuple(sorted(set(row.topics) - topics_of.get(contact_id, nothing)))
         if changes or new_topics:
-            values = {f: changes.get(f, getattr(old, f)) for f in _UPDATABLE}
-            plan.updated.append(Update(row, old.id, changes, values, new_topics))
+            plan.updated.append(Update(row, contact_id, changes, {**before, **changes}, new_topics))
         else:
             plan.unchanged.append(row)
     plan.rejected.sort(key=lambda o: o.line)
