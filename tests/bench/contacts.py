@@ -142,6 +142,8 @@ def run() -> list[str]:
             peak = tracemalloc.get_traced_memory()[1]
             tracemalloc.stop()
 
+        postgres = _postgres(source, options)
+
     median, bare, bare_contacts = (statistics.median(x) for x in (imports, floor, floor_contacts))
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     return [
@@ -158,6 +160,36 @@ def run() -> list[str]:
         f"  store.query           median {statistics.median(listing):5.2f} s   runs {_runs(listing)}",
         f"  CLI, --format csv     median {statistics.median(cli):5.2f} s   runs {_runs(cli)}",
         f"  list --search øvrebø: {counts[-1]:,} contacts in {searching:.2f} s",
+        *postgres,
+    ]
+
+
+def _postgres(source: Path, options: ImportOptions) -> list[str]:
+    """The same import and listing on PostgreSQL, when NYHETSBREV_TEST_POSTGRES_URL names one."""
+    base = os.environ.get("NYHETSBREV_TEST_POSTGRES_URL")
+    if not base:
+        return ["contacts: PostgreSQL: not measured (set NYHETSBREV_TEST_POSTGRES_URL)"]
+    import uuid
+
+    import sqlalchemy as sa
+
+    schema = f"bench_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(base)
+    try:
+        with admin.begin() as conn:
+            conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+        sep = "&" if "?" in base else "?"
+        with open_store(f"{base}{sep}options=-csearch_path%3D{schema}") as store:
+            seconds = timed(lambda: run_import(store, source, "contacts.csv", options, apply=True))
+            audience = ContactFilter(statuses=["subscribed"], topics=["nyhetsbrev"])
+            listing = timed(lambda: sum(1 for _ in store.query(audience)))
+    finally:
+        with admin.begin() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        admin.dispose()
+    return [
+        f"contacts: PostgreSQL (loopback): import --apply {seconds:.2f} s (COPY); "
+        f"list with the filter {listing:.2f} s"
     ]
 
 

@@ -73,6 +73,7 @@ def test_excel_utf8_bom_semicolons_norwegian_headers(run: Run, data: Path) -> No
     kari_consent = consents["kari.nordmann@politiet.example.no"]
     assert kari_consent["evidence"] == "imported from excel-semicolon-bom.csv, line 2"
     assert kari_consent["privacy_notice_version"] == "2024-1"
+    assert kari_consent["given_at"] == kari["created_at"] == kari["updated_at"]
 
     events = event_count(run)
     again = run("import", "data/excel-semicolon-bom.csv", "--apply").stdout

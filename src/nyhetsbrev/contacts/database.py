@@ -184,6 +184,7 @@ def insert_many(
     `same` holds values shared by every row (e.g. the one timestamp of an import): each goes
     through its column type's bind processor once. The statement is compiled once. This skips
     SQLAlchemy's per-row parameter handling, which costs more than SQLite's insert itself.
+    On PostgreSQL with psycopg 3, the rows go in with COPY, many times faster than INSERTs.
     """
     if not rows:
         return
@@ -200,6 +201,9 @@ def insert_many(
         ]
     constants = tuple(_bind(table.c[name], dialect, value) for name, value in shared.items())
     params = [row + constants for row in rows] if constants else list(rows)
+    if dialect.name == "postgresql" and dialect.driver == "psycopg":
+        _copy(conn, table, names, params)
+        return
     placeholder = {"qmark": "?", "format": "%s", "pyformat": "%s"}.get(dialect.paramstyle)
     if placeholder is None:  # a driver with named or numbered parameters
         statement = table.insert().values({name: sa.bindparam(name) for name in names})
@@ -214,6 +218,17 @@ def insert_many(
         )
     for start in range(0, len(params), batch):
         conn.exec_driver_sql(sql, params[start : start + batch])
+
+
+def _copy(conn: Connection, table: sa.Table, names: list[str], rows: list[Any]) -> None:
+    """PostgreSQL: COPY … FROM STDIN, in the connection's transaction (psycopg 3)."""
+    quote = conn.dialect.identifier_preparer
+    columns = ", ".join(quote.quote(name) for name in names)
+    driver_connection: Any = conn.connection.driver_connection
+    statement = f"COPY {quote.format_table(table)} ({columns}) FROM STDIN"
+    with driver_connection.cursor() as cursor, cursor.copy(statement) as copy:
+        for row in rows:
+            copy.write_row(row)
 
 
 def _bind(column: sa.Column[Any], dialect: Dialect, value: Any) -> Any:
