@@ -16,7 +16,7 @@ import os
 import socket
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from nyhetsbrev.contacts.store import ContactStore
@@ -267,7 +267,7 @@ class Sender:
                 summary.last_error = outcome.reply if outcome else None
                 if outcome is not None and outcome.status == "pending":
                     retry = self.limits.retry_delay * 2 ** max(0, item.attempts)
-                    later = Pending(item.id, item.contact_id, item.attempts + 1)
+                    later = replace(item, attempts=item.attempts + 1)
                     heapq.heappush(deferred, (time.monotonic() + retry, item.id, later))
                     self.ledger.record(outcome)
                     self.progress("deferred")
@@ -290,6 +290,7 @@ class Sender:
         finally:
             if flush is not None:
                 self.ledger.record(flush)
+            self.ledger.close()
             self.transport.close()
             summary.counts = self.ledger.counts(self.campaign.id)
             left = summary.counts["pending"] + summary.counts["sending"]

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -29,6 +30,7 @@ from nyhetsbrev.contacts.database import read_transaction, write_transaction
 from nyhetsbrev.contacts.model import now
 from nyhetsbrev.delivery.schema import DELIVERY_STATES, campaigns, deliveries
 from nyhetsbrev.delivery.schema import contacts_view as _contacts
+from nyhetsbrev.errors import ContactsError
 
 BATCH = 500
 
@@ -54,11 +56,14 @@ class Campaign:
 
 @dataclass(frozen=True)
 class Pending:
-    """A delivery to make: its row, its contact and how many tries it has had."""
+    """A delivery to make: its row, its contact (address and name as read with the batch) and
+    how many tries it has had."""
 
     id: int
     contact_id: int
     attempts: int
+    email: str = ""
+    name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -91,6 +96,7 @@ class Ledger:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self._connection: Connection | None = None
 
     # --- campaigns ------------------------------------------------------------------------------
 
@@ -232,7 +238,16 @@ class Ledger:
         last = 0
         while True:
             query = (
-                sa.select(deliveries.c.id, deliveries.c.contact_id, deliveries.c.attempts)
+                sa.select(
+                    deliveries.c.id,
+                    deliveries.c.contact_id,
+                    deliveries.c.attempts,
+                    _contacts.c.email,
+                    _contacts.c.name,
+                )
+                .select_from(
+                    deliveries.outerjoin(_contacts, _contacts.c.id == deliveries.c.contact_id)
+                )
                 .where(
                     deliveries.c.campaign_id == campaign_id,
                     deliveries.c.status == "pending",
@@ -244,10 +259,10 @@ class Ledger:
             with read_transaction(self.engine) as conn:
                 rows = conn.execute(query).all()
             for row in rows:
-                if row.contact_id is None:  # erased while queued: nobody to send to
+                if row.contact_id is None or row.email is None:  # erased while queued
                     self.record(Outcome(row.id, "skipped", None, "contact erased"))
                     continue
-                yield Pending(row.id, row.contact_id, row.attempts)
+                yield Pending(row.id, row.contact_id, row.attempts, row.email, row.name)
             if len(rows) < BATCH:
                 return
             last = rows[-1].id
@@ -290,37 +305,56 @@ class Ledger:
         claimed the row first.
         """
         at = now()
-        with write_transaction(self.engine) as conn:
+        with self._hot() as conn:
             if flush is not None:
                 _record(conn, flush, at)
-            contact = conn.execute(
-                sa.select(_contacts.c.email, _contacts.c.name, _contacts.c.status).where(
-                    _contacts.c.id == item.contact_id
-                )
-            ).first()
+            values = {"delivery": item.id, "contact": item.contact_id, "mid": message_id, "at": at}
+            if conn.execute(_CLAIM, values).rowcount == 1:
+                if heartbeat:
+                    conn.execute(
+                        campaigns.update()
+                        .where(campaigns.c.id == campaign_id)
+                        .values(updated_at=at)
+                    )
+                return Claimed(item.email, item.name)
+            contact = conn.execute(_CONTACT, {"contact": item.contact_id}).first()
             if contact is None or contact.status != "subscribed":
                 why = "contact erased" if contact is None else f"contact is now {contact.status}"
                 _record(conn, Outcome(item.id, "skipped", None, why), at)
-                return None
-            claimed = conn.execute(
-                deliveries.update()
-                .where(deliveries.c.id == item.id, deliveries.c.status == "pending")
-                .values(
-                    status="sending",
-                    attempts=deliveries.c.attempts + 1,
-                    message_id=message_id,
-                    updated_at=at,
-                )
-            ).rowcount
-            if heartbeat:
-                conn.execute(
-                    campaigns.update().where(campaigns.c.id == campaign_id).values(updated_at=at)
-                )
-        return Claimed(contact.email, contact.name) if claimed == 1 else None
+            return None  # skipped, or another process claimed it first
 
     def record(self, outcome: Outcome) -> None:
-        with write_transaction(self.engine) as conn:
+        with self._hot() as conn:
             _record(conn, outcome, now())
+
+    @contextmanager
+    def _hot(self) -> Iterator[Connection]:
+        """A write transaction on the connection the send loop keeps (no pool checkout)."""
+        if self._connection is None:
+            connection = self.engine.connect()
+            if self.engine.dialect.name == "sqlite":
+                connection = connection.execution_options(sqlite_immediate=True)
+            self._connection = connection
+        try:
+            with self._connection.begin():
+                yield self._connection
+        except sa.exc.OperationalError as exc:
+            self.close()
+            if "database is locked" in str(exc.orig):
+                raise ContactsError(
+                    "the contact database is busy: another nyhetsbrev command is writing to it — "
+                    "wait for it to finish and resume"
+                ) from None
+            raise
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        """Give back the send loop's connection."""
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            connection.close()
 
     # --- reading --------------------------------------------------------------------------------
 
@@ -384,17 +418,54 @@ def since(hours: float) -> datetime:
     return now() - timedelta(hours=hours)
 
 
+# The hot path's statements, built once (SQLAlchemy caches their compiled form).
+_CONTACT = sa.select(_contacts.c.email, _contacts.c.name, _contacts.c.status).where(
+    _contacts.c.id == sa.bindparam("contact")
+)
+_CLAIM = (  # the contact's status is checked in the same statement, right before sending
+    deliveries.update()
+    .where(
+        deliveries.c.id == sa.bindparam("delivery"),
+        deliveries.c.status == "pending",
+        sa.exists().where(
+            _contacts.c.id == sa.bindparam("contact"), _contacts.c.status == "subscribed"
+        ),
+    )
+    .values(
+        status="sending",
+        attempts=deliveries.c.attempts + 1,
+        message_id=sa.bindparam("mid"),
+        updated_at=sa.bindparam("at"),
+    )
+)
+_OUTCOME: dict[str, Any] = {
+    "status": sa.bindparam("state"),
+    "smtp_code": sa.bindparam("code"),
+    "last_reply": sa.bindparam("reply"),
+    "hard_bounce": sa.bindparam("hard"),
+    "updated_at": sa.bindparam("at"),
+}
+_RECORD = deliveries.update().where(deliveries.c.id == sa.bindparam("delivery")).values(_OUTCOME)
+_RECORD_SENT = (
+    deliveries.update()
+    .where(deliveries.c.id == sa.bindparam("delivery"))
+    .values({**_OUTCOME, "sent_at": sa.bindparam("sent")})
+)
+
+
 def _record(conn: Connection, outcome: Outcome, at: datetime) -> None:
     values: dict[str, Any] = {
-        "status": outcome.status,
-        "smtp_code": outcome.code,
-        "last_reply": outcome.reply[:1000],
-        "hard_bounce": outcome.hard_bounce,
-        "updated_at": at,
+        "delivery": outcome.delivery_id,
+        "state": outcome.status,
+        "code": outcome.code,
+        "reply": outcome.reply[:1000],
+        "hard": outcome.hard_bounce,
+        "at": at,
     }
     if outcome.status == "sent":
-        values["sent_at"] = outcome.at or at
-    conn.execute(deliveries.update().where(deliveries.c.id == outcome.delivery_id).values(**values))
+        conn.execute(_RECORD_SENT, {**values, "sent": outcome.at or at})
+    else:
+        conn.execute(_RECORD, values)
 
 
 def _campaign(row: sa.Row[Any]) -> Campaign:

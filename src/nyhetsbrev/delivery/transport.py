@@ -361,7 +361,10 @@ _LEADING_DOT = re.compile(rb"(?m)^\.")
 
 
 def _dot_stuff(data: bytes) -> bytes:
-    body = _LEADING_DOT.sub(b"..", data)
+    """RFC 5321 transparency: double a leading dot; end with CRLF . CRLF."""
+    body = data
+    if data.startswith(b".") or b"\n." in data:  # a fast scan first: most messages have none
+        body = _LEADING_DOT.sub(b"..", data)
     if not body.endswith(b"\r\n"):
         body += b"\r\n"
     return body + b".\r\n"
