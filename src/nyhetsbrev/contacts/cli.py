@@ -4,75 +4,29 @@ from __future__ import annotations
 
 import json
 import shlex
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 from click.core import ParameterSource
 
 from nyhetsbrev.cli_support import AppContext, pass_app
 from nyhetsbrev.contacts import exporting, report
+from nyhetsbrev.contacts.cli_options import (
+    actor_option,
+    criteria,
+    filter_options,
+    opened,
+    repeat_args,
+)
 from nyhetsbrev.contacts.importing import ImportOptions, run_import
 from nyhetsbrev.contacts.model import (
     CONSENT_SOURCES,
     LANGUAGES,
-    STATUSES,
     UNSUBSCRIBE_SOURCES,
     current_actor,
-    load_list_settings,
-    publication_file,
 )
-from nyhetsbrev.contacts.queries import ContactFilter
-from nyhetsbrev.contacts.store import ContactStore, open_store
 from nyhetsbrev.errors import ContactsError
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-@contextmanager
-def opened(app: AppContext) -> Iterator[ContactStore]:
-    """The workspace's contact store, with the publication's topics; closed afterwards."""
-    ws = app.workspace
-    pub = publication_file(ws.newsletters)
-    settings = load_list_settings(ws.newsletters, ws.relative(pub) if pub else None)
-    store = open_store(
-        ws.database_url(),
-        topics=settings.topics,
-        privacy_notice_version=settings.privacy_notice_version,
-    )
-    with store:
-        yield store
-
-
-def actor_option(func: F) -> F:
-    return click.option(
-        "--actor",
-        envvar="NYHETSBREV_ACTOR",
-        metavar="NAME",
-        help="Who makes the change, for the records. Default: your login name.",
-    )(func)
-
-
-def filter_options(func: F) -> F:
-    options = [
-        click.option("--status", "statuses", multiple=True, type=click.Choice(STATUSES)),
-        click.option("--topic", "topics", multiple=True, metavar="TOPIC"),
-        click.option("--sector", "sectors", multiple=True, metavar="SECTOR"),
-        click.option("--lang", "languages", multiple=True, type=click.Choice(LANGUAGES)),
-        click.option(
-            "--search", metavar="TEXT", help="In email, name, organisation, sector, notes."
-        ),
-    ]
-    for option in reversed(options):
-        func = option(func)
-    return func
-
-
-def _criteria(store: ContactStore, kw: dict[str, Any]) -> ContactFilter:
-    topics = store.check_topics(kw["topics"]) if kw["topics"] else None
-    return ContactFilter(kw["statuses"], topics, kw["sectors"], kw["languages"], kw["search"])
 
 
 @click.group()
@@ -127,7 +81,7 @@ def add(app: AppContext, email: str, topics: tuple[str, ...], actor: str | None,
 def list_(app: AppContext, fmt: str, limit: int | None, **kw: Any) -> None:
     """List contacts, filtered by status, topic, sector, language or text."""
     with opened(app) as store:
-        found = store.query(_criteria(store, kw), limit=limit)
+        found = store.query(criteria(store, kw), limit=limit)
         if fmt == "csv":
             text, _ = exporting.export_csv(store, found, delimiter=",", bom=False, consent=False)
             click.echo(text, nl=False)
@@ -322,28 +276,13 @@ def import_(
             encoding=kw["encoding"],
         )
         plan = run_import(store, file, str(file), options, apply=apply, strict=strict)
-    command = "nyhetsbrev contacts import " + shlex.join([str(file), *_repeat_args(kw)])
+    command = "nyhetsbrev contacts import " + shlex.join([str(file), *repeat_args(kw)])
     click.echo("\n".join(report.import_report(plan, command, verbose=verbose)))
     if strict and plan.rejected:
         raise ContactsError(
             f"{len(plan.rejected)} row{'s' if len(plan.rejected) > 1 else ''} rejected — nothing "
             "was written (--strict); fix the rows listed above and import again"
         )
-
-
-def _repeat_args(kw: dict[str, Any]) -> list[str]:
-    """The options of this import, to repeat in the 'run it with --apply' hint."""
-    args: list[str] = []
-    for item in kw["mapping"]:
-        args += ["--map", item]
-    for topic in kw["topics"]:
-        args += ["--topic", topic]
-    for name in ("status", "language", "evidence", "privacy_notice", "delimiter", "encoding"):
-        value = kw[name]
-        if value is not None and not (name == "status" and value == "subscribed"):
-            flag = {"language": "--lang"}.get(name, "--" + name.replace("_", "-"))
-            args += [flag, value]
-    return args
 
 
 @contacts.command()
@@ -364,7 +303,7 @@ def export(
     """Export contacts to CSV (opens in Excel, æøå intact) or JSON (with consent and events)."""
     fmt = fmt or ("json" if file and file.lower().endswith(".json") else "csv")
     with opened(app) as store:
-        text, ids = exporting.export(store, _criteria(store, kw), fmt, delimiter=delimiter)
+        text, ids = exporting.export(store, criteria(store, kw), fmt, delimiter=delimiter)
         target = "standard output" if file in (None, "-") else file
         if file in (None, "-"):
             click.echo(text, nl=False)

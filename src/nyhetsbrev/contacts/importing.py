@@ -10,7 +10,9 @@ the writes are `executemany` batches: no query per row.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import gc
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -269,6 +271,32 @@ def run_import(
 
     With `strict`, a file with any rejected row writes nothing (the plan is returned unapplied).
     """
+    with _no_cycle_collection():
+        return _run_import(store, path, shown, options, apply=apply, strict=strict)
+
+
+@contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    """Pause Python's cycle collector: an import allocates millions of small, acyclic objects,
+    and the collector's repeated passes over them cost a third of a dry run's time."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _run_import(
+    store: ContactStore,
+    path: Path,
+    shown: str,
+    options: ImportOptions,
+    *,
+    apply: bool,
+    strict: bool,
+) -> ImportPlan:
     table = read_csv(path, shown, delimiter=options.delimiter, encoding=options.encoding)
     map_columns(table, options.mapping)
     if not apply:
