@@ -258,4 +258,10 @@ def test_unreadable_files_are_refused_with_their_line(run: Run, data: Path) -> N
     assert result.stderr == (
         "Error: data/empty.csv: the file is empty — export the contact list with a header row\n"
     )
+    (data / "headless.csv").write_text("kari@example.no;Kari\r\n", encoding="utf-8")
+    result = run("import", "data/headless.csv", code=1)
+    assert result.stderr == (
+        "Error: data/headless.csv:1: the first row holds addresses, not column names — add a "
+        "header row (e.g. E-post;Navn;Organisasjon) or name the columns with --map\n"
+    )
     assert listed(run) == []

@@ -103,6 +103,11 @@ def list_(app: AppContext, fmt: str, limit: int | None, **kw: Any) -> None:
 def show(app: AppContext, email: str, fmt: str, actor: str | None) -> None:
     """Everything held about one person; --format json answers a GDPR access request."""
     with opened(app) as store:
+        if store.get(email) is None and (erased := store.suppression(email)) is not None:
+            raise ContactsError(
+                f"{email.strip()} was erased on {erased.created_at:%Y-%m-%d}: nothing is held "
+                "about it but a keyed hash of the address, on the suppression list"
+            )
         contact = store.find(email)
         if fmt == "json":
             store.record_export(

@@ -206,6 +206,11 @@ def map_columns(table: CsvTable, overrides: Sequence[str] = ()) -> None:
             )
         columns[known] = index
         taken.add(index)
+    if "email" not in columns and any("@" in name for name in table.header):
+        raise ContactsError(
+            f"{where}: the first row holds addresses, not column names — add a header row "
+            "(e.g. E-post;Navn;Organisasjon) or name the columns with --map"
+        )
     if "email" not in columns:
         raise ContactsError(
             f"{where}: no email column among "

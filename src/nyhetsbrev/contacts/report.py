@@ -50,7 +50,10 @@ def contact_table(contacts: Iterable[Contact]) -> int:
         )
         count += 1
     if count:
-        console().print(table)
+        out = console()
+        with out.capture() as captured:
+            out.print(table)
+        sys.stdout.write("\n".join(line.rstrip() for line in captured.get().splitlines()) + "\n")
     return count
 
 
