@@ -482,3 +482,48 @@ def test_contacts_unsubscribe_applies_a_token(
     token = link.rsplit("/", 1)[1]
     again = cli("contacts", "unsubscribe", "--token", token)
     assert again.output == "person1@example.no was already unsubscribed; nothing changed.\n"
+
+
+def test_attach_pdf_sends_the_built_pdf_edition(
+    send_ws: Path, cli: Any, contacts: Callable[..., list[int]], smtp_sink: Sink
+) -> None:
+    contacts(1)
+    pdf = send_ws / "build" / ISSUE / "kom-nyhetsbrev-2024-q4.pdf"
+    dry = cli(*SEND, "--attach-pdf")
+    assert "(text and HTML, PDF attached (kom-nyhetsbrev-2024-q4.pdf))" in dry.output
+    result = cli(*REAL, "--attach-pdf")
+    assert result.exit_code == 0, result.output
+    message = smtp_sink.received[0].message
+    assert message.get_content_type() == "multipart/mixed"
+    alternative, attached = message.iter_parts()
+    assert [p.get_content_type() for p in alternative.iter_parts()] == ["text/plain", "text/html"]
+    assert attached.get_content_type() == "application/pdf"
+    assert attached.get_filename() == pdf.name
+    assert attached.get_content() == pdf.read_bytes()
+    assert "PDF:      attached" in cli("campaigns", "show", "1").output
+
+
+def test_server_unusable_mid_send_pauses_and_loses_nothing(
+    send_ws: Path, cli: Any, contacts: Callable[..., list[int]], smtp_sink: Sink
+) -> None:
+    contacts(4)
+
+    def refuse_sender_after_two(_: object) -> None:
+        if smtp_sink.count() == 2:
+            smtp_sink.fault("mail", None, "550 5.7.60 SendAsDenied; not allowed to send as")
+
+    smtp_sink.on_message = refuse_sender_after_two
+    result = cli(*REAL)
+    assert result.exit_code == 1
+    assert result.output.endswith(
+        f"Error: the SMTP server {smtp_sink.url} refused the sender KOM.pod@politiet.no: 550 "
+        "5.7.60 SendAsDenied; not allowed to send as — check that the account may send as the "
+        "publication's sender address\nCampaign 1 is paused (report: "
+        "contacts/reports/campaign-1-2024-q4.csv). To continue, run: nyhetsbrev send 2024-q4 "
+        "--resume --rate=0 --allow-warnings\n"
+    )
+    outcomes = [(r["address"], r["outcome"]) for r in report(send_ws, 1)]
+    assert outcomes[2] == ("person3@example.no", "pending")
+    smtp_sink.on_message = None
+    assert cli("send", ISSUE, "--resume", "--rate=0", "--allow-warnings").exit_code == 0
+    assert sorted(smtp_sink.per_recipient().values()) == [1, 1, 1, 1]

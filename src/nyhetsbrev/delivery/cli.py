@@ -98,6 +98,7 @@ from nyhetsbrev.workspace import Workspace
 @click.option(
     "--rate",
     type=click.FloatRange(min=0),
+    metavar="N",
     default=30,
     show_default=True,
     help="Messages a minute (Microsoft 365 allows 30); 0: no limit.",
@@ -105,6 +106,7 @@ from nyhetsbrev.workspace import Workspace
 @click.option(
     "--daily-cap",
     type=click.IntRange(min=1),
+    metavar="N",
     default=10_000,
     show_default=True,
     help="Messages in 24 hours, all campaigns together; the send pauses there.",
@@ -112,6 +114,7 @@ from nyhetsbrev.workspace import Workspace
 @click.option(
     "--max-errors",
     type=click.IntRange(min=1),
+    metavar="N",
     default=10,
     show_default=True,
     help="Pause after this many failed deliveries in a row.",
@@ -183,7 +186,16 @@ def send(app: AppContext, issue_id: str, **opts: Any) -> None:
                 prepared, store, ledger, audience, limits, new_campaign=opts["new_campaign"]
             )
         _announce(ledger, started)
-        summary = _run_with_progress(started.sender, started.pending)
+        try:
+            summary = _run_with_progress(started.sender, started.pending)
+        except DeliveryError as exc:  # the server became unusable: nothing is lost
+            path = steps.report_path(ws, started.campaign)
+            write_report(ledger, started.campaign, path)
+            raise DeliveryError(
+                f"{exc.message}\nCampaign {started.campaign.id} is paused (report: "
+                f"{ws.relative(path)}). To continue, run: "
+                f"{_resume_command(app, issue_id, opts, prepared)}"
+            ) from None
         _finish(app, ws, ledger, summary, issue_id, opts, prepared)
 
 
@@ -346,6 +358,19 @@ def _finish(
     click.echo(f"Report: {ws.relative(path)}")
     if campaign.status == "finished":
         return
+    command = _resume_command(app, issue_id, opts, prepared)
+    if summary.interrupted:
+        click.echo(
+            f"Stopped: {c['pending'] + c['sending']} not yet sent. To continue, run: {command}"
+        )
+        raise SystemExit(130)
+    raise DeliveryError(f"paused: {summary.stopped}. To continue, run: {command}")
+
+
+def _resume_command(
+    app: AppContext, issue_id: str, opts: dict[str, Any], prepared: Prepared
+) -> str:
+    """The exact command that continues the campaign with the same limits."""
     extra = []
     for name, default in (
         ("rate", 30),
@@ -360,9 +385,4 @@ def _finish(
     command = steps.resume_command(issue_id, extra)
     if app.root:
         command = command.replace("nyhetsbrev send", f"nyhetsbrev --root {app.root} send", 1)
-    if summary.interrupted:
-        click.echo(
-            f"Stopped: {c['pending'] + c['sending']} not yet sent. To continue, run: {command}"
-        )
-        raise SystemExit(130)
-    raise DeliveryError(f"paused: {summary.stopped}. To continue, run: {command}")
+    return command
