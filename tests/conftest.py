@@ -13,6 +13,17 @@ from click.testing import CliRunner, Result
 
 REPO = Path(__file__).resolve().parent.parent
 POSTGRES_ENV = "NYHETSBREV_TEST_POSTGRES_URL"
+# Debian's chromium, headless, as root, on a machine with no network but loopback: without the
+# background-networking flags it keeps trying (and failing) to reach Google's hosts.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

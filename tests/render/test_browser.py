@@ -11,20 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.conftest import require_tool
+from tests.conftest import CHROMIUM_ARGS, require_tool
 from tests.render.conftest import ARTIFACTS, Rendered
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 AA_TEXT = 4.5
 
 # The colours an element shows: its own colour, and the first opaque background behind it.

@@ -24,15 +24,6 @@ from nyhetsbrev.workspace import Workspace
 SECRET = "web-tests-secret-key-0123456789abcdef"
 PUBLIC_URL = "https://nyhetsbrev.example.org"
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 _LINK = re.compile(r"https?://\S+")
 

@@ -14,7 +14,8 @@ from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
-from tests.web.conftest import ARTIFACTS, CHROMIUM_ARGS, Served, free_port, open_db
+from tests.conftest import CHROMIUM_ARGS
+from tests.web.conftest import ARTIFACTS, Served, free_port, open_db
 from tests.web.test_mail import Inbox
 
 from nyhetsbrev.delivery.tokens import make_token
