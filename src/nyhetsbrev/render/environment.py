@@ -64,7 +64,9 @@ def day(value: dt.date | dt.datetime, language: str) -> str:
     return i18n.format_day(i18n.as_date(value), language)
 
 
-def date_range(start: dt.date | dt.datetime, end: dt.date | dt.datetime | None, language: str) -> str:
+def date_range(
+    start: dt.date | dt.datetime, end: dt.date | dt.datetime | None, language: str
+) -> str:
     return i18n.format_range(i18n.as_date(start), i18n.as_date(end) if end else None, language)
 
 
