@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import queue
 import resource
 import shutil
 import smtplib
@@ -26,7 +27,8 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[2]
 ISSUE = "2024-q4"
 SIZES = [int(n) for n in os.environ.get("NYHETSBREV_BENCH_SEND", "2000,10000").split(",")]
-BARE = int(os.environ.get("NYHETSBREV_BENCH_BARE", "800"))
+BARE = int(os.environ.get("NYHETSBREV_BENCH_BARE", "600"))
+WARM = 1000  # memory is compared from this message on (caches and pools are warm by then)
 ENV = {
     "NYHETSBREV_TODAY": "2024-12-20",
     "SOURCE_DATE_EPOCH": "1735000000",
@@ -92,6 +94,7 @@ def _campaign(root: str, database: str, port: int, out: Any) -> None:
         started = time.perf_counter()
         run = steps.start(prepared, store, ledger, Audience(), limits, new_campaign=False)
         queued = time.perf_counter()
+        warm_at = min(WARM, max(1, run.queued // 2))
         warm: list[tuple[float, int]] = []  # (RSS, Python blocks) after the first 1,000
         peak = [0.0]
         count = [0]
@@ -100,7 +103,7 @@ def _campaign(root: str, database: str, port: int, out: Any) -> None:
             count[0] += 1
             if count[0] % 250 == 0:  # resident memory every 250 messages
                 peak[0] = max(peak[0], _current_rss_mb())
-            if count[0] == 1000:
+            if count[0] == warm_at:
                 warm.append((_current_rss_mb(), sys.getallocatedblocks()))
 
         run.sender.progress = progress
@@ -110,7 +113,7 @@ def _campaign(root: str, database: str, port: int, out: Any) -> None:
     out.put({
         "sent": summary.counts["sent"], "queue": queued - started,
         "rate": summary.sent_now / (done - queued), "rss_before": before,
-        "rss_warm": warm[0][0], "rss_max": peak[0], "blocks_warm": warm[0][1],
+        "warm_at": warm_at, "rss_warm": warm[0][0], "rss_max": peak[0], "blocks_warm": warm[0][1],
         "blocks_end": blocks, "rss_peak": _rss_mb(),
     })  # fmt: skip
 
@@ -170,7 +173,13 @@ def _child(context: Any, target: Any, *args: Any) -> dict[str, Any]:
     out = context.Queue()
     process = context.Process(target=target, args=(*args, out))
     process.start()
-    result: dict[str, Any] = out.get(timeout=600)
+    while True:
+        try:
+            result: dict[str, Any] = out.get(timeout=1)
+            break
+        except queue.Empty:
+            if process.exitcode is not None:
+                raise RuntimeError(f"{target.__name__} failed (exit {process.exitcode})") from None
     process.join()
     return result
 
@@ -189,30 +198,33 @@ def run() -> list[str]:
             for size in SIZES:
                 databases[size] = f"sqlite:///{(Path(tmp) / f'list-{size}.sqlite').as_posix()}"
                 _subscribers(databases[size], size)
+            # bare, campaign, bare, campaign, bare: each campaign is compared with the bare
+            # runs just before and after it, so a change in the machine's load moves both
             bare = [_child(context, _bare, str(root), port, BARE)]
-            campaigns = {size: _child(context, _campaign, str(root), databases[size], port)
-                         for size in SIZES}  # fmt: skip
-            bare.append(_child(context, _bare, str(root), port, BARE))
+            campaigns = {}
+            for size in SIZES:
+                campaigns[size] = _child(context, _campaign, str(root), databases[size], port)
+                bare.append(_child(context, _bare, str(root), port, BARE))
     finally:
         sink.terminate()
         sink.join()
-    baseline = sum(b["rate"] for b in bare) / len(bare)
     lines.append(
         f"message: {bare[0]['size'] / 1024:.0f} KB (the reference issue, text + HTML); "
         f"sink: aiosmtpd in its own process on 127.0.0.1"
     )
     lines.append(
-        f"bare smtplib loop ({BARE} messages, before/after): "
+        f"bare smtplib loop ({BARE} messages, before, between and after): "
         + " / ".join(f"{b['rate']:.0f}" for b in bare)
         + f" msg/s, peak RSS {max(b['rss'] for b in bare):.0f} MB"
     )
-    for size, result in campaigns.items():
+    for index, (size, result) in enumerate(campaigns.items()):
         assert result["sent"] == size, result
+        baseline = (bare[index]["rate"] + bare[index + 1]["rate"]) / 2
         lines.append(
             f"nyhetsbrev send, {size:>6,} recipients: {result['rate']:.0f} msg/s "
-            f"= {result['rate'] / baseline:.2f} of bare; queued in {result['queue']:.1f} s; RSS "
-            f"{result['rss_before']:.0f} MB before, {result['rss_warm']:.0f} MB after 1,000 "
-            f"messages, at most {result['rss_max']:.0f} MB; Python heap blocks after 1,000 "
-            f"messages → at the end: {result['blocks_warm']:,} → {result['blocks_end']:,}"
+            f"= {result['rate'] / baseline:.2f} of the bare runs around it; queued in {result['queue']:.1f} s; RSS "
+            f"{result['rss_before']:.0f} MB before, {result['rss_warm']:.0f} MB after "
+            f"{result['warm_at']:,} messages, at most {result['rss_max']:.0f} MB; Python heap "
+            f"blocks then → at the end: {result['blocks_warm']:,} → {result['blocks_end']:,}"
         )
     return lines

@@ -210,7 +210,7 @@ class Sender:
         started = time.monotonic()
         summary = Summary(self.campaign, {})
         limiter = RateLimiter(self.limits.rate)
-        sent_today, first_today = self.ledger.sent_since(since(24))
+        sent_today, _ = self.ledger.sent_since(since(24))
         deferred: list[tuple[float, int, Pending]] = []
         stream = iter(self.ledger.pending(self.campaign.id))
         flush: Outcome | None = None
@@ -264,14 +264,14 @@ class Sender:
                     self.progress("sent")
                     continue
                 errors_in_row += 1
-                summary.last_error = outcome.reply if outcome else None
-                if outcome is not None and outcome.status == "pending":
+                summary.last_error = outcome.reply
+                if outcome.status == "pending":
                     retry = self.limits.retry_delay * 2 ** max(0, item.attempts)
                     later = replace(item, attempts=item.attempts + 1)
                     heapq.heappush(deferred, (time.monotonic() + retry, item.id, later))
                     self.ledger.record(outcome)
                     self.progress("deferred")
-                elif outcome is not None:
+                else:
                     self.ledger.record(outcome)
                     if outcome.hard_bounce and self._bounced(item.contact_id, outcome.reply):
                         summary.bounced.append(item.contact_id)
@@ -311,8 +311,8 @@ class Sender:
 
     def _send(
         self, item: Pending, claimed: Claimed, message_id: str
-    ) -> tuple[Outcome | None, SendResult | None]:
-        """Render and send one message; the outcome to record (None: released, nothing sent)."""
+    ) -> tuple[Outcome, SendResult | None]:
+        """Render and send one message; the outcome to record, and the server's answer."""
         try:
             check_address(claimed.email)
         except DeliveryError as exc:
