@@ -1,5 +1,11 @@
 """Fixtures for sending: a real SMTP server on loopback (aiosmtpd) that records and injects faults,
-a workspace with the reference issue built once per session, and contacts to send to."""
+a workspace with the reference issue built once per session, and contacts to send to.
+
+The ledger (`nyhetsbrev.delivery.ledger`, `.schema`) is imported inside tests, never at the top
+of a test module: importing it registers the "delivery" migrations for the whole process, and
+the contact list's migration tests, collected at the same time, check the exact set of schema
+versions a fresh database gets.
+"""
 
 from __future__ import annotations
 

@@ -15,7 +15,6 @@ import pytest
 from tests.delivery.conftest import ISSUE, Sink, database, wait_for
 
 from nyhetsbrev.contacts.store import open_store
-from nyhetsbrev.delivery.ledger import Ledger
 
 pytestmark = pytest.mark.slow
 
@@ -34,6 +33,8 @@ def start(root: Path, *args: str) -> subprocess.Popen[str]:
 
 def ledger_rows(root: Path) -> dict[str, tuple[str, str | None]]:
     """address → (delivery status, Message-ID) of the issue's only campaign."""
+    from nyhetsbrev.delivery.ledger import Ledger
+
     with open_store(database(root)) as store:
         ledger = Ledger(store.engine)
         [campaign] = ledger.campaigns()
@@ -95,6 +96,8 @@ def test_killed_at_random_points_and_resumed_everyone_gets_it_once(
 def test_ctrl_c_stops_after_the_message_in_flight(
     send_ws: Path, contacts: Callable[..., list[int]], smtp_sink: Sink
 ) -> None:
+    from nyhetsbrev.delivery.ledger import Ledger
+
     contacts(20)
     smtp_sink.delay = 0.25  # each transaction takes a while: Ctrl-C lands in one
     process = start(send_ws, "--confirm", "--rate", "0")

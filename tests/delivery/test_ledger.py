@@ -12,8 +12,6 @@ import sqlalchemy as sa
 from tests.delivery.conftest import ISSUE, Sink
 
 from nyhetsbrev.contacts.store import open_store
-from nyhetsbrev.delivery.ledger import Ledger, Outcome
-from nyhetsbrev.delivery.schema import deliveries
 
 REAL = ("send", ISSUE, "--confirm", "--allow-warnings", "--rate", "0")
 
@@ -27,6 +25,9 @@ def db(database_url: str, send_ws: Path, monkeypatch: pytest.MonkeyPatch) -> str
 def test_campaign_states_resume_and_erasure(
     db: str, cli: Any, contacts: Callable[..., list[int]], smtp_sink: Sink
 ) -> None:
+    from nyhetsbrev.delivery.ledger import Ledger
+    from nyhetsbrev.delivery.schema import deliveries
+
     ids = contacts(12)
     smtp_sink.fault("rcpt", "person5@example.no", "451 4.3.0 Try later", times=99)
     paused = cli(*REAL, "--max-errors", "1")
@@ -105,6 +106,8 @@ def test_hard_bounces_in_three_campaigns_mark_the_contact_bounced(
 def test_claims_are_atomic_and_pending_streams_in_batches(
     db: str, contacts: Callable[..., list[int]]
 ) -> None:
+    from nyhetsbrev.delivery.ledger import Ledger, Outcome
+
     ids = contacts(3)
     with open_store(db) as store:
         ledger = Ledger(store.engine)

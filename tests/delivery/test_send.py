@@ -13,7 +13,6 @@ import pytest
 from tests.delivery.conftest import ISSUE, PUBLIC_URL, Sink, database
 
 from nyhetsbrev.contacts.store import ContactStore, open_store
-from nyhetsbrev.delivery.ledger import Ledger
 from nyhetsbrev.delivery.tokens import read_token
 
 SEND = ("send", ISSUE)
@@ -130,6 +129,8 @@ def test_write_eml(send_ws: Path, cli: Any, contacts: Callable[..., list[int]]) 
 def test_test_send(
     send_ws: Path, cli: Any, contacts: Callable[..., list[int]], smtp_sink: Sink
 ) -> None:
+    from nyhetsbrev.delivery.ledger import Ledger
+
     [contact_id] = contacts(1)
     refused = cli(*SEND, "--test", "redaktor@example.no")
     assert refused.exit_code == 1
