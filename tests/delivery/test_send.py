@@ -390,7 +390,13 @@ def test_resume_refuses_a_changed_build_and_a_second_campaign(
     smtp_sink.faults.clear()
     fresh = cli(*REAL, "--new-campaign")
     assert fresh.exit_code == 0, fresh.output
-    assert body(fresh.output)[0] == "Campaign 1 cancelled (0 delivery(ies) uncertain)."
+    assert body(fresh.output)[0] == (
+        "Campaign 1 cancelled (4 not sent there, 0 delivery(ies) uncertain)."
+    )
+    assert (
+        "Outcomes: 0 pending, 0 sending, 0 sent, 0 failed, 0 uncertain, 4 skipped"
+        in cli("campaigns", "show", "1").output
+    )
     assert (
         "Utviklingsarbeidet i JD"
         in smtp_sink.received[0].message.get_body(("plain",)).get_content()

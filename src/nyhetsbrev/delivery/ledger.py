@@ -173,6 +173,22 @@ class Ledger:
         with write_transaction(self.engine) as conn:
             return conn.execute(query.values(**values)).rowcount == 1
 
+    def cancel(self, campaign_id: int, note: str) -> int:
+        """Cancel a campaign: its pending deliveries become `skipped`; returns how many."""
+        at = now()
+        with write_transaction(self.engine) as conn:
+            left = conn.execute(
+                deliveries.update()
+                .where(deliveries.c.campaign_id == campaign_id, deliveries.c.status == "pending")
+                .values(status="skipped", last_reply=f"campaign cancelled: {note}", updated_at=at)
+            ).rowcount
+            conn.execute(
+                campaigns.update()
+                .where(campaigns.c.id == campaign_id)
+                .values(status="cancelled", note=note, owner=None, updated_at=at)
+            )
+        return int(left)
+
     def take_over(self, campaign_id: int, owner: str, previous: str | None) -> bool:
         """Become the campaign's sender, if `previous` (None: nobody) still is."""
         query = campaigns.update().where(campaigns.c.id == campaign_id)

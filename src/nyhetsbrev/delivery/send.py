@@ -173,8 +173,11 @@ def start(
     if existing is not None:
         _ensure_stopped(existing, issue_id)
         uncertain = ledger.sending_to_uncertain(existing.id)
-        ledger.set_status(existing.id, "cancelled", f"replaced by a new campaign ({owner})")
-        notes.append(f"Campaign {existing.id} cancelled ({uncertain} delivery(ies) uncertain).")
+        left = ledger.cancel(existing.id, "replaced by a new campaign")
+        notes.append(
+            f"Campaign {existing.id} cancelled ({left} not sent there, {uncertain} delivery(ies) "
+            "uncertain)."
+        )
     campaign = ledger.create(
         issue_id,
         prepared.build_hash,
