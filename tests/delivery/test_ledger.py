@@ -106,7 +106,8 @@ def test_hard_bounces_in_three_campaigns_mark_the_contact_bounced(
 def test_claims_are_atomic_and_pending_streams_in_batches(
     db: str, contacts: Callable[..., list[int]]
 ) -> None:
-    from nyhetsbrev.delivery.ledger import Ledger, Outcome
+    from nyhetsbrev.delivery.ledger import Ledger
+    from nyhetsbrev.delivery.schema import Outcome
 
     ids = contacts(3)
     with open_store(db) as store:

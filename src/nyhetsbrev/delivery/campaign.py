@@ -13,15 +13,18 @@ from __future__ import annotations
 
 import heapq
 import os
+import re
 import socket
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
+from nyhetsbrev.contacts.model import now
 from nyhetsbrev.contacts.store import ContactStore
-from nyhetsbrev.delivery.ledger import Campaign, Claimed, Ledger, Outcome, Pending, redact, since
+from nyhetsbrev.delivery.ledger import Ledger
 from nyhetsbrev.delivery.message import MessageTemplate, Recipient, check_address
+from nyhetsbrev.delivery.schema import Campaign, Claimed, Outcome, Pending
 from nyhetsbrev.delivery.tokens import make_token, secret_key
 from nyhetsbrev.delivery.transport import RateLimiter, SendResult, SmtpTransport
 from nyhetsbrev.errors import DeliveryError
@@ -99,6 +102,16 @@ class Summary:
     last_error: str | None = None
     elapsed: float = 0.0
     bounced: list[int] = field(default_factory=list)
+
+
+def redact(reply: str, email: str) -> str:
+    """An SMTP reply without the recipient's address (the ledger keeps no addresses)."""
+    return re.sub(re.escape(email), "[address]", reply, flags=re.IGNORECASE) if email else reply
+
+
+def since(hours: float) -> datetime:
+    """The moment `hours` ago."""
+    return now() - timedelta(hours=hours)
 
 
 def owner_id() -> str:

@@ -16,11 +16,9 @@ enough for `open_store()` to create them).
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -28,67 +26,20 @@ from sqlalchemy.engine import Connection, Engine
 
 from nyhetsbrev.contacts.database import read_transaction, write_transaction
 from nyhetsbrev.contacts.model import now
-from nyhetsbrev.delivery.schema import DELIVERY_STATES, campaigns, deliveries
+from nyhetsbrev.delivery.schema import (
+    DELIVERY_STATES,
+    Campaign,
+    Claimed,
+    Outcome,
+    Pending,
+    campaigns,
+    deliveries,
+    row_to_campaign,
+)
 from nyhetsbrev.delivery.schema import contacts_view as _contacts
 from nyhetsbrev.errors import ContactsError
 
 BATCH = 500
-
-
-@dataclass(frozen=True)
-class Campaign:
-    """One campaign row."""
-
-    id: int
-    issue_id: str
-    build_hash: str
-    subject: str
-    audience: dict[str, Any]
-    attach_pdf: bool
-    status: str
-    queued: bool
-    owner: str | None
-    note: str | None
-    created_at: datetime
-    updated_at: datetime
-    finished_at: datetime | None
-
-
-@dataclass(frozen=True)
-class Pending:
-    """A delivery to make: its row, its contact (address and name as read with the batch) and
-    how many tries it has had."""
-
-    id: int
-    contact_id: int
-    attempts: int
-    email: str = ""
-    name: str | None = None
-
-
-@dataclass(frozen=True)
-class Claimed:
-    """A delivery marked `sending`, with the contact's current address and name."""
-
-    email: str
-    name: str | None
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What to record for a delivery after its SMTP transaction."""
-
-    delivery_id: int
-    status: str
-    code: int | None
-    reply: str
-    hard_bounce: bool = False
-    at: datetime | None = None
-
-
-def redact(reply: str, email: str) -> str:
-    """An SMTP reply without the recipient's address (the ledger keeps no addresses)."""
-    return re.sub(re.escape(email), "[address]", reply, flags=re.IGNORECASE) if email else reply
 
 
 class Ledger:
@@ -133,14 +84,14 @@ class Ledger:
     def get(self, campaign_id: int) -> Campaign | None:
         with read_transaction(self.engine) as conn:
             row = conn.execute(sa.select(campaigns).where(campaigns.c.id == campaign_id)).first()
-        return _campaign(row) if row is not None else None
+        return row_to_campaign(row) if row is not None else None
 
     def campaigns(self, issue_id: str | None = None) -> list[Campaign]:
         query = sa.select(campaigns).order_by(campaigns.c.id)
         if issue_id is not None:
             query = query.where(campaigns.c.issue_id == issue_id)
         with read_transaction(self.engine) as conn:
-            return [_campaign(row) for row in conn.execute(query)]
+            return [row_to_campaign(row) for row in conn.execute(query)]
 
     def unfinished(self, issue_id: str) -> Campaign | None:
         """The issue's campaign still running or paused (at most one), or None."""
@@ -430,10 +381,6 @@ class Ledger:
             last = rows[-1].id
 
 
-def since(hours: float) -> datetime:
-    return now() - timedelta(hours=hours)
-
-
 # The hot path's statements, built once (SQLAlchemy caches their compiled form).
 _CONTACT = sa.select(_contacts.c.email, _contacts.c.name, _contacts.c.status).where(
     _contacts.c.id == sa.bindparam("contact")
@@ -482,9 +429,3 @@ def _record(conn: Connection, outcome: Outcome, at: datetime) -> None:
         conn.execute(_RECORD_SENT, {**values, "sent": outcome.at or at})
     else:
         conn.execute(_RECORD, values)
-
-
-def _campaign(row: sa.Row[Any]) -> Campaign:
-    data = row._asdict()
-    data["audience"] = json.loads(data["audience"])
-    return Campaign(**data)

@@ -12,7 +12,8 @@ import click
 from nyhetsbrev.cli_support import AppContext, pass_app
 from nyhetsbrev.delivery import send as steps
 from nyhetsbrev.delivery.campaign import Audience
-from nyhetsbrev.delivery.ledger import Campaign, Ledger
+from nyhetsbrev.delivery.ledger import Ledger
+from nyhetsbrev.delivery.schema import Campaign
 from nyhetsbrev.errors import DeliveryError
 
 REPORT_COLUMNS = ("address", "outcome", "time", "smtp_reply", "attempts", "message_id")

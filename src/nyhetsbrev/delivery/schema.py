@@ -1,4 +1,4 @@
-"""The ledger's tables (`campaigns`, `deliveries`) and their migrations, in the contact database.
+"""The ledger's tables (`campaigns`, `deliveries`), their rows as types, and their migrations.
 
 Importing this module registers the "delivery" migrations (so `open_store()` creates the tables)
 and the erasure hook. Personal data: a delivery names its contact only by `contact_id` (a foreign
@@ -9,6 +9,11 @@ the row's reply and Message-ID, in case a server quoted the address in another f
 """
 
 from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -120,6 +125,9 @@ register_migrations("delivery", DELIVERY_STEPS)
 
 
 def _erase_deliveries(conn: Connection, contact: Contact) -> None:
+    """Anonymise the contact's delivery rows (a database without a ledger has none)."""
+    if not sa.inspect(conn).has_table("deliveries"):
+        return
     conn.execute(
         deliveries.update()
         .where(deliveries.c.contact_id == contact.id)
@@ -128,3 +136,60 @@ def _erase_deliveries(conn: Connection, contact: Contact) -> None:
 
 
 register_erasure_hook(_erase_deliveries)
+
+
+@dataclass(frozen=True)
+class Campaign:
+    """One campaign row."""
+
+    id: int
+    issue_id: str
+    build_hash: str
+    subject: str
+    audience: dict[str, Any]
+    attach_pdf: bool
+    status: str
+    queued: bool
+    owner: str | None
+    note: str | None
+    created_at: datetime
+    updated_at: datetime
+    finished_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A delivery to make: its row, its contact (address and name as read with the batch) and
+    how many tries it has had."""
+
+    id: int
+    contact_id: int
+    attempts: int
+    email: str = ""
+    name: str | None = None
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A delivery marked `sending`, with the contact's current address and name."""
+
+    email: str
+    name: str | None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What to record for a delivery after its SMTP transaction."""
+
+    delivery_id: int
+    status: str
+    code: int | None
+    reply: str
+    hard_bounce: bool = False
+    at: datetime | None = None
+
+
+def row_to_campaign(row: sa.Row[Any]) -> Campaign:
+    data = row._asdict()
+    data["audience"] = json.loads(data["audience"])
+    return Campaign(**data)

@@ -24,9 +24,10 @@ from nyhetsbrev.delivery.campaign import (
     owner_id,
     queue,
 )
-from nyhetsbrev.delivery.ledger import Campaign, Ledger
+from nyhetsbrev.delivery.ledger import Ledger
 from nyhetsbrev.delivery.message import Recipient
 from nyhetsbrev.delivery.prepare import Prepared, public_url_problem
+from nyhetsbrev.delivery.schema import Campaign
 from nyhetsbrev.delivery.signing import signer_from_env
 from nyhetsbrev.delivery.tokens import SECRET_ENV, make_token, secret_key
 from nyhetsbrev.delivery.transport import SendResult, SmtpSettings, SmtpTransport
