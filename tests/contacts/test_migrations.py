@@ -53,7 +53,9 @@ def test_an_empty_database_gets_the_current_schema(engine: Engine, registry: obj
         assert applied_versions(conn) == {"contacts": 2}
 
 
-def test_the_previous_schema_migrates_with_all_its_data(database_url: str, engine: Engine) -> None:
+def test_the_previous_schema_migrates_with_all_its_data(
+    database_url: str, engine: Engine, registry: object
+) -> None:
     migrate(engine, target={"contacts": 1})
     at = datetime(2024, 11, 1, 9, 30, tzinfo=UTC)
     with engine.begin() as conn:

@@ -126,3 +126,30 @@ def test_claims_are_atomic_and_pending_streams_in_batches(
         assert ledger.counts(campaign.id)["skipped"] == 1
         assert ledger.already_received(ISSUE, ids) == {ids[0], ids[1]}  # sent or sending
         ledger.close()  # the send loop's connection
+
+
+def test_erasing_from_the_contacts_command_also_clears_the_ledger(
+    db: str, cli: Any, contacts: Callable[..., list[int]], smtp_sink: Sink, send_ws: Path
+) -> None:
+    """`contacts erase` in a fresh process (which never imports the sending code itself)."""
+    import os
+    import subprocess
+    import sys
+
+    from nyhetsbrev.delivery.schema import deliveries
+
+    contacts(2)
+    assert cli(*REAL).exit_code == 0
+    erased = subprocess.run(
+        [sys.executable, "-m", "nyhetsbrev", "contacts", "erase", "person1@example.no", "--yes"],
+        cwd=send_ws,
+        env={**os.environ, "NYHETSBREV_DATABASE_URL": db},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert erased.returncode == 0, erased.stderr + erased.stdout
+    with open_store(db) as store, store.engine.connect() as conn:
+        rows = conn.execute(sa.select(deliveries).order_by(deliveries.c.id)).all()
+    assert [(r.contact_id, r.message_id) for r in rows][0] == (None, None)
+    assert rows[1].contact_id is not None and rows[1].message_id

@@ -20,6 +20,7 @@ a contact must either reference `contacts.id` with ON DELETE CASCADE or register
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
@@ -81,6 +82,12 @@ class Erasure:
     newly_suppressed: bool
 
 
+# Subsystems that keep tables about contacts in this database (the sending ledger). They are
+# imported before migrating, so whichever command opens the database — `contacts erase`,
+# `send`, `serve` — every table exists and every erasure hook runs.
+EXTENSIONS: tuple[str, ...] = ("nyhetsbrev.delivery.schema",)
+
+
 def open_store(
     url: str,
     *,
@@ -93,6 +100,8 @@ def open_store(
     `topics` are the publication's topics (default: the three KOM topics); contacts may only
     have these. `privacy_notice_version` is recorded in consent records that do not name one.
     """
+    for module in EXTENSIONS:
+        importlib.import_module(module)
     engine = create_engine(url)
     try:
         migrate(engine)
