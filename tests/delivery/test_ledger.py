@@ -151,5 +151,22 @@ def test_erasing_from_the_contacts_command_also_clears_the_ledger(
     assert erased.returncode == 0, erased.stderr + erased.stdout
     with open_store(db) as store, store.engine.connect() as conn:
         rows = conn.execute(sa.select(deliveries).order_by(deliveries.c.id)).all()
-    assert [(r.contact_id, r.message_id) for r in rows][0] == (None, None)
+    assert (rows[0].contact_id, rows[0].message_id) == (None, None)
     assert rows[1].contact_id is not None and rows[1].message_id
+
+
+def test_a_dry_run_after_everyone_got_it_says_so(
+    db: str, cli: Any, contacts: Callable[..., list[int]], smtp_sink: Sink
+) -> None:
+    contacts(2)
+    assert cli(*REAL).exit_code == 0
+    dry = cli("send", ISSUE)
+    assert dry.exit_code == 0
+    assert dry.output.splitlines()[-1] == (
+        f"Nothing was sent, and there is nobody left to send to: all 2 recipient(s) already got "
+        f"{ISSUE}. To send it to them once more: nyhetsbrev send {ISSUE} --confirm "
+        "--allow-warnings --again"
+    )
+    assert cli("send", ISSUE, "--topic", "tilstandsrapport").output.splitlines()[-1] == (
+        "Nothing was sent, and nobody matches this audience: check the filters."
+    )

@@ -81,7 +81,15 @@ def print_dry_run(
         if on
     ]
     command = " ".join(["nyhetsbrev", "send", issue_id, *flags])
-    click.echo(f"Nothing was sent. To send to {count} recipients, run: {command}")
+    if count == 0 and already:
+        click.echo(
+            f"Nothing was sent, and there is nobody left to send to: all {already} recipient(s) "
+            f"already got {issue_id}. To send it to them once more: {command} --again"
+        )
+    elif count == 0:
+        click.echo("Nothing was sent, and nobody matches this audience: check the filters.")
+    else:
+        click.echo(f"Nothing was sent. To send to {count} recipients, run: {command}")
 
 
 def estimate(count: int, limits: Limits) -> str:
