@@ -260,3 +260,11 @@ def test_a_theme_naming_another_font_stops_the_build(workspace: Path) -> None:
     assert caught.value.message.startswith(
         "the PDF would use another font than Lato: unknown font family: arial — the theme ("
     )
+
+
+def test_contact_box_is_in_the_pdf_even_when_no_section_places_it(workspace: Path) -> None:
+    """Like the email, text and web editions: without `contact_box: true` it ends the last section."""
+    write_issue(workspace, "2025-q1", ISSUE.replace("    contact_box: true\n", ""))
+    rendered = render(Workspace(workspace), "2025-q1", workspace / "nobox.pdf")
+    assert rendered.source.count("#contact-box(") == 1
+    assert squash("For innspill eller spørsmål") in squash("".join(rendered.pages_text()))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from pathlib import Path
 
 import pytest
 from tests.render.conftest import Rendered, visible_text
@@ -188,3 +189,21 @@ def test_section_sizes_cover_every_section(reference: Rendered) -> None:
     sizes = section_sizes(reference.text("email.html"), reference.loaded)
     assert [t for t, _ in sizes] == [s.title for s in reference.loaded.issue.sections]
     assert all(size > 0 for _, size in sizes)
+
+
+def test_without_a_marked_section_every_edition_ends_the_last_section_with_the_box(
+    small_workspace: Path,
+) -> None:
+    from tests.render.conftest import rendered
+
+    issue = small_workspace / "newsletters" / "2025-q1" / "issue.yaml"
+    issue.write_text(issue.read_text("utf-8").replace("    contact_box: true\n", ""), "utf-8")
+    out = rendered(small_workspace, "2025-q1")
+    html_words = visible_text(out.text("email.html"))
+    web_words = visible_text(out.text("index.html"))
+    text = out.text("email.txt")
+    for words in (html_words, web_words, text):
+        assert words.count("For innspill eller spørsmål") == 1
+    for words in (html_words, text):  # after the last section's articles, before the about text
+        box = words.index("For innspill eller spørsmål")
+        assert words.index("Ny dom fra EMD") < box < words.index("KOM skal")

@@ -62,6 +62,14 @@ class LoadedIssue:
     def title(self) -> str:
         return self.issue.title or self.publication.title
 
+    def shows_contact_box_after(self, index: int) -> bool:
+        """Whether the "Kontakt oss" box follows section `index`: the one marked `contact_box`,
+        or, when none is, the last section — so every edition shows it exactly once."""
+        sections = self.issue.sections
+        if any(s.contact_box for s in sections):
+            return sections[index].contact_box
+        return index == len(sections) - 1
+
 
 def check_issue_id(issue_id: str) -> None:
     if not ISSUE_ID.match(issue_id):

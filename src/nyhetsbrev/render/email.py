@@ -67,7 +67,6 @@ def render_mjml(loaded: LoadedIssue, theme: Theme) -> str:
         picture=show,
         web_url=web_edition_url(loaded),
         unsubscribe_url=placeholders.UNSUBSCRIBE_URL,
-        contact_box_placed=any(s.contact_box for s in loaded.issue.sections),
     )
     return render(theme, TEMPLATE, ctx)
 

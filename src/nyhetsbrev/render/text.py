@@ -164,12 +164,10 @@ def render_text(loaded: LoadedIssue, theme: Theme) -> str:
         out.add(f"{label(labels, 'web_edition')}:\n{web_url}")
     toc = [_fill(_toc_entry(s), "- ", "  ") for s in loaded.issue.sections]
     out.add("\n".join([f"{label(labels, 'in_this_issue')}:", *toc]))
-    for section in loaded.issue.sections:
+    for index, section in enumerate(loaded.issue.sections):
         out.section(section)
-        if section.contact_box:
+        if loaded.shows_contact_box_after(index):
             out.text_block(pub.contact, label(labels, "contact"))
-    if not any(s.contact_box for s in loaded.issue.sections):
-        out.text_block(pub.contact, label(labels, "contact"))
     if loaded.issue.closing:
         out.add("\n" + _fill(loaded.issue.closing, "", ""))
     out.text_block(pub.about, pub.short_name)

@@ -46,7 +46,6 @@ def render_web(loaded: LoadedIssue, theme: Theme, *, pdf_name: str | None = None
         theme,
         picture=show,
         pdf_name=pdf_name,
-        contact_box_placed=any(s.contact_box for s in loaded.issue.sections),
     )
     return render(theme, TEMPLATE, ctx)
 
