@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import difflib
 import importlib
 import traceback
-from typing import Any
+from typing import Any, NamedTuple
 
 import click
 
@@ -12,36 +13,73 @@ from nyhetsbrev import __version__
 from nyhetsbrev.cli_support import AppContext, debug_requested
 from nyhetsbrev.errors import NyhetsbrevError
 
-# Verbs load their module only when used, so `nyhetsbrev check` never imports the SMTP, PDF or
-# web stacks. name → "module:attribute" (a click command or group).
-COMMANDS: dict[str, str] = {
-    "init": "nyhetsbrev.issue.commands:init",
-    "check": "nyhetsbrev.issue.commands:check",
-    "new": "nyhetsbrev.issue.commands:new",
-    "schema": "nyhetsbrev.issue.commands:schema",
-    "preview": "nyhetsbrev.web.cli:preview",
-    "serve": "nyhetsbrev.web.cli:serve",
-    "build": "nyhetsbrev.render.commands:build",
-    "contacts": "nyhetsbrev.contacts.cli:contacts",
-    "send": "nyhetsbrev.delivery.cli:send",
-    "campaigns": "nyhetsbrev.delivery.reports:campaigns",
+
+class Verb(NamedTuple):
+    """One verb of the command table: where it lives and its line in `nyhetsbrev --help`."""
+
+    target: str  # "module:attribute" of a click command or group
+    summary: str
+
+
+# The verbs in the order of the editor's quarter. A verb loads its module only when it runs or
+# shows its own help, so `nyhetsbrev check` never imports the SMTP, PDF or web stacks, and
+# `nyhetsbrev --help` imports none of them: the summaries live here, not in the modules.
+COMMANDS: dict[str, Verb] = {
+    "init": Verb(
+        "nyhetsbrev.issue.commands:init", "Create a workspace: masthead, theme, an example."
+    ),
+    "new": Verb("nyhetsbrev.issue.commands:new", "Start the next issue from the latest one."),
+    "check": Verb("nyhetsbrev.issue.commands:check", "Every error and editorial warning at once."),
+    "build": Verb(
+        "nyhetsbrev.render.commands:build", "Build the email, text, web and PDF editions."
+    ),
+    "preview": Verb("nyhetsbrev.web.cli:preview", "Preview an issue in the browser as you write."),
+    "send": Verb("nyhetsbrev.delivery.cli:send", "Send an issue (a dry run without --confirm)."),
+    "campaigns": Verb("nyhetsbrev.delivery.reports:campaigns", "List the sends and their outcome."),
+    "contacts": Verb("nyhetsbrev.contacts.cli:contacts", "Keep the contact list and its consent."),
+    "serve": Verb("nyhetsbrev.web.cli:serve", "Serve the archive, sign-up and unsubscribe pages."),
+    "schema": Verb(
+        "nyhetsbrev.issue.commands:schema", "Write the JSON Schemas for editors' tools."
+    ),
+    "theme": Verb("nyhetsbrev.theme_commands:theme", "Copy the packaged theme here to change it."),
 }
+
+
+def suggestion(name: str) -> str | None:
+    """The verb a mistyped `name` most likely meant, if any is close enough."""
+    close = difflib.get_close_matches(name, list(COMMANDS), n=1, cutoff=0.6)
+    return close[0] if close else None
 
 
 class NyhetsbrevGroup(click.Group):
     """Loads verbs lazily and turns any unexpected exception into one clear line."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(COMMANDS)
+        return list(COMMANDS)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        target = COMMANDS.get(cmd_name)
-        if target is None:
+        verb = COMMANDS.get(cmd_name)
+        if verb is None:
             return None
-        module_name, attribute = target.split(":")
+        module_name, attribute = verb.target.split(":")
         command = getattr(importlib.import_module(module_name), attribute)
         assert isinstance(command, click.Command)
         return command
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        name = args[0] if args else ""
+        if name in COMMANDS or name.startswith("-"):
+            return super().resolve_command(ctx, args)
+        guess = suggestion(name)
+        hint = f" Did you mean {guess!r}?" if guess else ""
+        ctx.fail(f"No such command {name!r}.{hint}")
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The table's summaries, whole: click would import every verb and cut each at 45."""
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, verb.summary) for name, verb in COMMANDS.items()])
 
     def invoke(self, ctx: click.Context) -> Any:
         try:

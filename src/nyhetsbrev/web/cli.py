@@ -11,13 +11,15 @@ import socket
 import sys
 import threading
 import webbrowser
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-import uvicorn
 
 from nyhetsbrev.cli_support import AppContext, pass_app
 from nyhetsbrev.errors import IssueError, WebError
+
+if TYPE_CHECKING:  # uvicorn is imported when a server starts, not for `--help`
+    import uvicorn
 
 log = logging.getLogger("nyhetsbrev.web")
 _TOKEN_PATH = re.compile(r"/(unsubscribe|confirm|preferences)/[^/?\s]+")
@@ -42,15 +44,20 @@ def bind(host: str, port: int) -> socket.socket:
         raise WebError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
 
 
-def server(app: Any, *, access_log: bool, graceful: int = 3) -> uvicorn.Server:
-    """A uvicorn server for `app`; forwarded headers are the app's business (--trusted-proxy)."""
+def server(
+    app: Any, *, access_log: bool, log_level: str = "info", graceful: int = 3
+) -> uvicorn.Server:
+    """A uvicorn server for `app`; forwarded headers are the app's business (--trusted-proxy).
+    `log_level="warning"` keeps uvicorn's start-up and shutdown lines out of the terminal."""
+    import uvicorn
+
     config = uvicorn.Config(
         app,
         lifespan="on",
         proxy_headers=False,
         server_header=False,
         access_log=access_log,
-        log_level="info",
+        log_level=log_level,
         timeout_graceful_shutdown=graceful,  # event streams never end by themselves
     )
     return uvicorn.Server(config)
@@ -117,8 +124,11 @@ def open_browser(url: str) -> None:
     help="Port on 127.0.0.1 (0: any free port).",
 )
 @click.option("--no-open", is_flag=True, help="Do not open a browser.")
+@click.option(
+    "--verbose", is_flag=True, help="Also show the web server's own messages and every request."
+)
 @pass_app
-def preview(app: AppContext, issue_id: str, port: int, no_open: bool) -> None:
+def preview(app: AppContext, issue_id: str, port: int, no_open: bool, verbose: bool) -> None:
     """Preview an issue while you write it: the email at 375 and 640 px, the plain text, the web
     edition, the PDF and every `check` finding, on one page.
 
@@ -142,7 +152,13 @@ def preview(app: AppContext, issue_id: str, port: int, no_open: bool) -> None:
     click.echo(f"Previewing {issue_id} at {url} — it rebuilds on every save. Ctrl-C stops.")
     if not no_open:
         open_browser(url)
-    run(server(application, access_log=False, graceful=1), sock)
+    served = server(
+        application,
+        access_log=verbose,
+        log_level="info" if verbose else "warning",
+        graceful=1,
+    )
+    run(served, sock)
 
 
 @click.command()
@@ -170,6 +186,9 @@ def serve(app: AppContext, host: str, port: int, trusted: tuple[str, ...]) -> No
     Run it behind a reverse proxy that terminates TLS (see docs/operations.md). It uses the
     editors' contact database (NYHETSBREV_DATABASE_URL), the key of the personal links
     (NYHETSBREV_SECRET_KEY) and the SMTP server (NYHETSBREV_SMTP_URL) for confirmation emails.
+
+    It logs to the terminal as a server should: the web server's start-up and shutdown lines,
+    and one line per request with the personal link tokens replaced by "…".
     """
     from nyhetsbrev.contacts.database import display_url
     from nyhetsbrev.web.public import create_public_app
