@@ -3,13 +3,15 @@ copy shipped inside the package, so a new workspace works without this repositor
 
 from __future__ import annotations
 
+import shutil
+import uuid
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 import yaml
 
-from nyhetsbrev.errors import RenderError
+from nyhetsbrev.errors import RenderError, WorkspaceError
 from nyhetsbrev.workspace import Workspace
 
 PACKAGED = Path(__file__).resolve().parent / "themes"
@@ -35,6 +37,11 @@ def packaged_theme_path(name: str) -> Path:
     return PACKAGED / name
 
 
+def shipped_themes() -> list[str]:
+    """The names of the themes inside the package."""
+    return sorted(p.name for p in PACKAGED.iterdir() if (p / "labels.yaml").is_file())
+
+
 def find_theme(ws: Workspace | None, name: str) -> Theme:
     """templates/<name>/ of the workspace if it exists, else the packaged theme."""
     candidates = []
@@ -44,11 +51,46 @@ def find_theme(ws: Workspace | None, name: str) -> Theme:
     for path in candidates:
         if (path / "labels.yaml").is_file():
             return Theme(name, path)
-    shipped = sorted(p.name for p in PACKAGED.iterdir() if (p / "labels.yaml").is_file())
     raise RenderError(
         f'theme "{name}" not found in templates/ or among the shipped themes '
-        f"({', '.join(shipped)}): fix `theme:` in the publication file"
+        f"({', '.join(shipped_themes())}): fix `theme:` in the publication file"
     )
+
+
+def copy_theme(ws: Workspace, name: str, *, force: bool = False) -> Path:
+    """Copy the packaged theme `name` to the workspace's templates/<name>/, where it then wins
+    over the packaged one. An existing folder is replaced only with `force`, and only once the
+    whole copy is made, so a failed copy leaves templates/ as it was."""
+    source = packaged_theme_path(name)
+    if not (source / "labels.yaml").is_file():
+        raise WorkspaceError(
+            f'no shipped theme is called "{name}": the shipped themes are '
+            f"{', '.join(shipped_themes())}"
+        )
+    target = ws.templates / name
+    shown = ws.relative(target)
+    if (target.exists() or target.is_symlink()) and not force:
+        what = "a folder" if target.is_dir() and not target.is_symlink() else "not a folder"
+        raise WorkspaceError(
+            f"{shown} already exists ({what}); nothing was copied. Keep your changes, or "
+            f"replace it with the packaged theme: nyhetsbrev theme copy {name} --force"
+        )
+    ws.templates.mkdir(parents=True, exist_ok=True)
+    staging = ws.templates / f".{name}.{uuid.uuid4().hex}.new"
+    try:
+        shutil.copytree(source, staging, ignore=shutil.ignore_patterns("__pycache__"))
+        if target.is_dir() and not target.is_symlink():
+            old = ws.templates / f".{name}.{uuid.uuid4().hex}.old"
+            target.rename(old)
+            staging.rename(target)
+            shutil.rmtree(old)
+        else:
+            target.unlink(missing_ok=True)  # a file: the old link, checked out as text
+            staging.rename(target)
+    except OSError as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise WorkspaceError(f"cannot copy the theme to {shown}: {exc}") from exc
+    return target
 
 
 @lru_cache(maxsize=16)

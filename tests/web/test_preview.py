@@ -122,11 +122,12 @@ def test_markup_in_the_issue_is_shown_as_text(preview: TestClient, workspace: Pa
 
 
 def test_a_broken_theme_is_reported_not_fatal(preview: TestClient, workspace: Path) -> None:
-    theme = workspace / "templates" / "kom"
     local = workspace / "templates" / "kom-local"
     import shutil
 
-    shutil.copytree(theme.resolve(), local)
+    from nyhetsbrev.theme import packaged_theme_path
+
+    shutil.copytree(packaged_theme_path("kom"), local)
     (local / "email.mjml.j2").write_text("{% if %}", encoding="utf-8")
     pub = workspace / "newsletters" / "kom.yaml"
     pub.write_text(pub.read_text("utf-8").replace("theme: kom", "theme: kom-local"), "utf-8")
