@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import importlib
 import traceback
 from typing import Any, NamedTuple
@@ -47,6 +46,8 @@ COMMANDS: dict[str, Verb] = {
 
 def suggestion(name: str) -> str | None:
     """The verb a mistyped `name` most likely meant, if any is close enough."""
+    import difflib  # only on this path: `--help` should import as little as it can
+
     close = difflib.get_close_matches(name, list(COMMANDS), n=1, cutoff=0.6)
     return close[0] if close else None
 
