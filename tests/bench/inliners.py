@@ -12,8 +12,6 @@ import statistics
 import time
 from collections.abc import Callable
 
-import premailer  # type: ignore[import-untyped]
-
 from nyhetsbrev.issue.load import load_or_fail
 from nyhetsbrev.render.email import compile_mjml, content_css, inline_content_css, render_mjml
 from nyhetsbrev.theme import find_theme
@@ -40,6 +38,10 @@ def facts(html: str) -> str:
 
 
 def run() -> list[str]:
+    try:
+        import premailer  # type: ignore[import-untyped]
+    except ModuleNotFoundError:
+        return ["premailer is not installed (not a dependency): pip install premailer"]
     ws = Workspace(REPO)
     loaded, _ = load_or_fail(ws, "2024-q4")
     theme = find_theme(ws, loaded.publication.theme)
