@@ -39,7 +39,7 @@ def facts(html: str) -> str:
 
 def run() -> list[str]:
     try:
-        import premailer  # type: ignore[import-untyped]
+        import premailer  # type: ignore[import-untyped,import-not-found,unused-ignore]
     except ModuleNotFoundError:
         return ["premailer is not installed (not a dependency): pip install premailer"]
     ws = Workspace(REPO)
