@@ -192,7 +192,7 @@ def test_unexpected_errors_are_one_line_unless_debug(workspace: Path, cli, monke
     def boom(*_: object) -> None:
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(commands, "check_findings", boom)
+    monkeypatch.setattr(commands, "check_issue", boom)
     result = cli("check", "2024-q4")
     assert result.exit_code == 1
     assert result.output.startswith("Error: unexpected RuntimeError: disk on fire\n")

@@ -170,7 +170,7 @@ def test_an_unexpected_failure_is_shown_and_the_preview_goes_on(
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("disk hiccup")
 
-    monkeypatch.setattr("nyhetsbrev.web.rebuild.render_email", broken)
+    monkeypatch.setattr("nyhetsbrev.render.editions.render_email", broken)
     rebuild(preview)
     page = preview.get("/")
     assert page.status_code == 200 and "unexpected RuntimeError: disk hiccup" in page.text

@@ -11,6 +11,7 @@ from nyhetsbrev.issue.load import LoadedIssue
 from nyhetsbrev.issue.model import Image
 from nyhetsbrev.render.assets import Picture, picture
 from nyhetsbrev.render.environment import context, render
+from nyhetsbrev.render.layout import contact_box_after
 from nyhetsbrev.theme import Theme
 
 TEMPLATE = "web.html.j2"
@@ -46,6 +47,7 @@ def render_web(loaded: LoadedIssue, theme: Theme, *, pdf_name: str | None = None
         theme,
         picture=show,
         pdf_name=pdf_name,
+        contact_box_after=contact_box_after(loaded.issue.sections),
     )
     return render(theme, TEMPLATE, ctx)
 
