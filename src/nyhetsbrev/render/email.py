@@ -15,9 +15,8 @@ from markupsafe import Markup
 from nyhetsbrev.errors import RenderError
 from nyhetsbrev.issue.content import issue_urls
 from nyhetsbrev.issue.load import LoadedIssue
-from nyhetsbrev.issue.model import Image
 from nyhetsbrev.render import placeholders
-from nyhetsbrev.render.assets import Picture, picture, web_edition_url
+from nyhetsbrev.render.assets import pictures, web_edition_url
 from nyhetsbrev.render.environment import context, render
 from nyhetsbrev.render.layout import contact_box_after
 from nyhetsbrev.theme import Theme
@@ -56,17 +55,12 @@ def render_email(loaded: LoadedIssue, theme: Theme) -> EmailEdition:
 def render_mjml(loaded: LoadedIssue, theme: Theme) -> str:
     """The theme's MJML template filled with the issue (absolute image URLs, placeholders)."""
 
-    def show(image: Image | None) -> Picture | None:
-        if image is None:
-            return None
-        return picture(loaded, image, absolute=True, max_width=CONTENT_WIDTH)
-
     ctx = context(
         loaded,
         theme,
         preheader=preheader(loaded),
         filler=PREHEADER_FILLER,
-        picture=show,
+        picture=pictures(loaded, absolute=True, max_width=CONTENT_WIDTH),
         web_url=web_edition_url(loaded),
         unsubscribe_url=placeholders.UNSUBSCRIBE_URL,
         contact_box_after=contact_box_after(loaded.issue.sections),
