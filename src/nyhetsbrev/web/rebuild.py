@@ -172,11 +172,15 @@ class Previewer:
         return folders, relevant
 
     def _theme(self) -> Theme | None:
-        """The theme to watch while the issue does not load: the publication's, if it loads."""
+        """The theme to watch while the issue does not load: the publication's if it names one
+        that exists, else the default theme."""
         try:
             publication = load_publication(self.ws)[2]
             if publication is not None:
                 return find_theme(self.ws, publication.theme)
+        except NyhetsbrevError:
+            pass  # no publication file, or a theme that does not exist (yet)
+        try:
             return default_theme(self.ws)
         except NyhetsbrevError:
             return None
