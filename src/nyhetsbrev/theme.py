@@ -108,3 +108,16 @@ def _labels(path: Path) -> dict[str, dict[str, str]]:
         return _labels_cached(str(path), path.stat().st_mtime)
     except (OSError, yaml.YAMLError) as exc:
         raise RenderError(f"{path}: cannot read the theme's labels: {exc}") from exc
+
+
+#: The theme a publication gets when it names none (`Publication.theme`'s default).
+DEFAULT_THEME = "kom"
+
+
+def default_theme(ws: Workspace | None = None) -> Theme:
+    """The default theme: the workspace's templates/kom/ if it has one, else the packaged copy.
+
+    With no workspace, always the packaged copy: where the web pages a workspace theme lacks
+    (web-*.html.j2, web.css) come from, and what the preview watches before a publication loads.
+    """
+    return find_theme(ws, DEFAULT_THEME)

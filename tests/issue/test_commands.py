@@ -39,7 +39,28 @@ def test_check_json_lists_every_place(workspace: Path, cli) -> None:
 
 
 def test_check_strict_fails_on_warnings(workspace: Path, cli) -> None:
-    assert cli("check", "2024-q4", "--strict").exit_code == 1
+    result = cli("check", "2024-q4", "--strict")
+    assert result.exit_code == 1
+    assert "ready to build" not in result.output  # it is not, with --strict
+    assert result.output.splitlines()[-1] == (
+        "2024-q4: 0 errors, 120 warnings — --strict stops on warnings: fix them, then check again"
+    )
+
+
+def test_check_and_build_print_findings_alike_in_colour(workspace: Path) -> None:
+    """Both verbs print each finding as file:line:col with the level in yellow (a terminal)."""
+    from click.testing import CliRunner
+
+    from nyhetsbrev.cli import main
+
+    runner = CliRunner()
+    checked = runner.invoke(main, ["check", "2024-q4"], color=True)
+    built = runner.invoke(main, ["build", "2024-q4"], color=True)
+    assert checked.exit_code == 0 and built.exit_code == 0, built.output
+    yellow = "\x1b[33m\x1b[1mwarning\x1b[0m"
+    check_lines = [line for line in checked.stdout.splitlines() if yellow in line]
+    build_lines = [line for line in built.stderr.splitlines() if yellow in line]
+    assert len(check_lines) == 3 and build_lines == check_lines
 
 
 def test_time_sensitive_warnings_follow_today(workspace: Path, cli) -> None:
@@ -192,7 +213,7 @@ def test_unexpected_errors_are_one_line_unless_debug(workspace: Path, cli, monke
     def boom(*_: object) -> None:
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(commands, "check_findings", boom)
+    monkeypatch.setattr(commands, "check_issue", boom)
     result = cli("check", "2024-q4")
     assert result.exit_code == 1
     assert result.output.startswith("Error: unexpected RuntimeError: disk on fire\n")

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from nyhetsbrev.issue.findings import Finding
 from nyhetsbrev.issue.load import load
 from nyhetsbrev.workspace import Workspace
 
@@ -28,13 +29,34 @@ def write_issue(root: Path, content: str | bytes) -> Path:
 
 def errors(root: Path) -> list[str]:
     issue, findings = load(Workspace(root), "2025-q1")
-    lines = [f.format() for f in findings if f.level == "error"]
-    assert (issue is None) == bool(lines)
-    return lines
+    assert_consistent(issue, findings)
+    return [f.format() for f in findings if f.level == "error"]
 
 
-def test_the_table_is_big_enough() -> None:
-    assert len(CASES) >= 30
+def assert_consistent(issue: object, findings: list[Finding]) -> None:
+    """No issue exactly when there is an error, and every finding points into a file."""
+    has_errors = any(f.level == "error" for f in findings)
+    assert (issue is None) == has_errors, (issue, findings)
+    assert all(f.file and f.line >= 1 and f.col >= 1 for f in findings), findings
+
+
+def test_several_problems_are_reported_at_once(workspace: Path) -> None:
+    """Three unrelated mistakes in one file: all three come back from one load, in order."""
+    broken = (
+        GOOD.replace("language: nb", "language: no")
+        .replace("preheader: Kort om kvartalet.", "preheader: Kort om kvartalet.\nforfatter: KOM")
+        .replace("title: Første sak", "title: 2025")
+    )
+    write_issue(workspace, broken)
+    found = errors(workspace)
+    assert len(found) == 3, found
+    assert [line.split(": error: ")[1].split(":")[0] for line in found] == [
+        "language",
+        "forfatter",
+        "sections[0].articles[0].title",
+    ]
+    lines = [int(line.split(":")[1]) for line in found]
+    assert lines == sorted(lines)
 
 
 @pytest.mark.parametrize(("name", "content", "expected"), CASES, ids=[c[0] for c in CASES])
@@ -86,11 +108,17 @@ def test_errors_in_the_publication_are_located_there(workspace: Path) -> None:
     )
     found = errors(workspace)
     assert len(found) == 2
-    assert found[0].startswith("newsletters/kom.yaml:")
-    assert ': error: shortname: unknown field `shortname`: did you mean "short_name"?' in found[
-        1
-    ] or any('did you mean "short_name"' in line for line in found)
-    assert any("`short_name` is required here" in line for line in found)
+    assert all(line.startswith("newsletters/kom.yaml:") for line in found)
+    assert sum("`short_name` is required here" in line for line in found) == 1
+    assert (
+        sum(
+            line.endswith(
+                ': error: shortname: unknown field `shortname`: did you mean "short_name"?'
+            )
+            for line in found
+        )
+        == 1
+    )
 
 
 def test_missing_issue_and_bad_id(workspace: Path, cli) -> None:
@@ -117,7 +145,7 @@ YAMLISH = st.text(alphabet=string.printable + "æøåÆØÅ:-#&*!|>'\"[]{}%@`\t"
 def test_random_yaml_never_raises(workspace: Path, text: str) -> None:
     write_issue(workspace, text)
     issue, findings = load(Workspace(workspace), "2025-q1")
-    assert issue is not None or findings
+    assert_consistent(issue, findings)
 
 
 @settings(
@@ -127,7 +155,7 @@ def test_random_yaml_never_raises(workspace: Path, text: str) -> None:
 def test_random_bytes_never_raise(workspace: Path, data: bytes) -> None:
     write_issue(workspace, data)
     issue, findings = load(Workspace(workspace), "2025-q1")
-    assert issue is not None or findings
+    assert_consistent(issue, findings)
 
 
 @settings(
@@ -144,4 +172,4 @@ def test_random_values_in_an_article_never_raise(workspace: Path, key: str, valu
     doc["sections"][0]["articles"][0][key] = value
     write_issue(workspace, yaml.safe_dump(doc, allow_unicode=True))
     issue, findings = load(Workspace(workspace), "2025-q1")
-    assert issue is not None or all(f.line >= 1 and f.col >= 1 for f in findings)
+    assert_consistent(issue, findings)

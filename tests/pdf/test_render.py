@@ -12,8 +12,9 @@ import pytest
 from tests.pdf.conftest import Rendered, png, render, squash
 
 from nyhetsbrev.errors import RenderError
+from nyhetsbrev.issue import markdown
 from nyhetsbrev.issue.load import load_or_fail
-from nyhetsbrev.render import markdown, pdf
+from nyhetsbrev.render import pdf
 from nyhetsbrev.render.pdf import render_pdf
 from nyhetsbrev.theme import find_theme, packaged_theme_path
 from nyhetsbrev.workspace import Workspace

@@ -11,10 +11,11 @@ from html import unescape
 from pathlib import Path
 
 import pytest
+import yaml
 from tests.conftest import REPO
 
 from nyhetsbrev.issue.load import LoadedIssue, load_or_fail
-from nyhetsbrev.render.build import BuildOptions, render_outputs
+from nyhetsbrev.render.editions import render_editions
 from nyhetsbrev.theme import Theme, find_theme
 from nyhetsbrev.workspace import Workspace
 
@@ -27,7 +28,7 @@ DIFF_LINES = 80
 
 @dataclass(frozen=True)
 class Rendered:
-    """An issue with its theme and every output of `render_outputs`, decoded where text."""
+    """An issue with its theme and every file `render_editions` makes for build/<id>/, decoded where text."""
 
     loaded: LoadedIssue
     theme: Theme
@@ -43,7 +44,7 @@ def rendered(root: Path, issue_id: str) -> Rendered:
     ws = Workspace(root)
     loaded, _ = load_or_fail(ws, issue_id)
     theme = find_theme(ws, loaded.publication.theme)
-    return Rendered(loaded, theme, render_outputs(loaded, theme, BuildOptions()))
+    return Rendered(loaded, theme, render_editions(loaded, theme).files())
 
 
 @pytest.fixture
@@ -79,6 +80,36 @@ def visible_text(html: str) -> str:
 
 def squash(text: str) -> str:
     return " ".join(text.split())
+
+
+#: A Markdown link `[text](address)`, found in the YAML's text without the production parser.
+MARKDOWN_LINK = re.compile(r"\[[^\]\n]*\]\(\s*([^)\s]+)\s*\)")
+
+
+def yaml_link_addresses(loaded: LoadedIssue) -> set[str]:
+    """Every real link address the issue and masthead files hold, read from the YAML itself.
+
+    Independent of the code under test: the files are parsed with plain `yaml.safe_load`, every
+    text is searched for `[text](address)`, and every `url:` value is taken, wherever it is. "#"
+    placeholders lead nowhere and are left out.
+    """
+    found: set[str] = set()
+
+    def walk(value: object, key: object = None) -> None:
+        if isinstance(value, dict):
+            for k, v in value.items():
+                walk(v, k)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item, key)
+        elif isinstance(value, str):
+            if key == "url":
+                found.add(value.strip())
+            found.update(MARKDOWN_LINK.findall(value))
+
+    for path in (loaded.path, loaded.publication_path):
+        walk(yaml.safe_load(path.read_text(encoding="utf-8")))
+    return {url for url in found if url not in ("", "#")}
 
 
 def tree(folder: Path) -> dict[str, bytes]:

@@ -13,7 +13,7 @@ from tests.conftest import REPO, CliCaller
 from tests.render.conftest import tree
 
 from nyhetsbrev.errors import RenderError
-from nyhetsbrev.render import build as build_module
+from nyhetsbrev.render import editions as editions_module
 
 
 def test_build_writes_the_editions_and_prints_paths_and_sizes(
@@ -124,7 +124,7 @@ def test_a_failing_renderer_leaves_the_previous_build_as_it_was(
     def broken(*args: object, **kwargs: object) -> str:
         raise RenderError("the web edition failed (a test)")
 
-    monkeypatch.setattr(build_module, "render_web", broken)
+    monkeypatch.setattr(editions_module, "render_web", broken)
     result = cli("build", "2025-q1")
     assert result.exit_code == 1 and "the web edition failed (a test)" in result.output
     assert tree(small_workspace / "build") == before
@@ -151,18 +151,60 @@ def test_a_failing_write_leaves_the_previous_build_as_it_was(
     assert tree(small_workspace / "build") == before
 
 
-def test_two_builds_are_byte_identical_across_processes(small_workspace: Path) -> None:
-    """Separate processes with different hash seeds: no set order or clock leaks into output."""
-    outputs = []
-    for seed in ("1", "2"):
-        env = {**os.environ, "PYTHONHASHSEED": seed, "PYTHONPATH": str(REPO / "src")}
-        subprocess.run(
-            [sys.executable, "-m", "nyhetsbrev", "build", "2025-q1"],
-            cwd=small_workspace,
-            env=env,
-            check=True,
-            capture_output=True,
-        )
-        outputs.append(tree(small_workspace / "build"))
-    assert outputs[0] == outputs[1]
-    assert "2025-q1/email.html" in outputs[0]
+#: Run the CLI with the Python clock moved by `shift` days: time.time, datetime.now/today and
+#: date.today all answer a later day. (No libfaketime here; Typst gets its timestamp from us.)
+SHIFTED_CLOCK = """
+import datetime, runpy, sys, time
+shift = int(sys.argv.pop(1)) * 86400
+real_time, real_datetime, real_date = time.time, datetime.datetime, datetime.date
+class FakeDatetime(real_datetime):
+    @classmethod
+    def now(cls, tz=None):
+        return real_datetime.fromtimestamp(time.time(), tz)
+    @classmethod
+    def today(cls):
+        return real_datetime.fromtimestamp(time.time())
+class FakeDate(real_date):
+    @classmethod
+    def today(cls):
+        return real_date.fromtimestamp(time.time())
+time.time = lambda: real_time() + shift
+datetime.datetime, datetime.date = FakeDatetime, FakeDate
+runpy.run_module("nyhetsbrev", run_name="__main__")
+"""
+
+
+def _build_in_process_of_its_own(
+    workspace: Path, *, seed: str, clock_days: int = 0, epoch: str | None = None
+) -> dict[str, bytes]:
+    env = {**os.environ, "PYTHONHASHSEED": seed, "PYTHONPATH": str(REPO / "src")}
+    env.pop("SOURCE_DATE_EPOCH", None)
+    if epoch is not None:
+        env["SOURCE_DATE_EPOCH"] = epoch
+    subprocess.run(
+        [sys.executable, "-c", SHIFTED_CLOCK, str(clock_days), "build", "2025-q1"],
+        cwd=workspace,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    return tree(workspace / "build")
+
+
+def test_two_builds_are_byte_identical_across_processes_and_clocks(small_workspace: Path) -> None:
+    """Different hash seeds, and a clock 400 days (another year and quarter) later: no set
+    order and no date leaks into the output."""
+    first = _build_in_process_of_its_own(small_workspace, seed="1")
+    later = _build_in_process_of_its_own(small_workspace, seed="2", clock_days=400)
+    assert "2025-q1/email.html" in first
+    assert first.keys() == later.keys()
+    for name in first:
+        assert first[name] == later[name], f"{name} differs when built on another day"
+
+
+def test_the_comparison_sees_a_date_when_there_is_one(small_workspace: Path) -> None:
+    """SOURCE_DATE_EPOCH dates the PDF (and only the PDF): the byte comparison above notices."""
+    undated = _build_in_process_of_its_own(small_workspace, seed="1")
+    dated = _build_in_process_of_its_own(small_workspace, seed="1", epoch="1700000000")
+    differing = sorted(name for name in undated if undated[name] != dated[name])
+    assert differing and all(name.endswith(".pdf") for name in differing), differing

@@ -171,10 +171,35 @@ def test_an_unexpected_failure_is_shown_and_the_preview_goes_on(
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("disk hiccup")
 
-    monkeypatch.setattr("nyhetsbrev.web.rebuild.render_email", broken)
+    monkeypatch.setattr("nyhetsbrev.render.editions.render_email", broken)
     rebuild(preview)
     page = preview.get("/")
     assert page.status_code == 200 and "unexpected RuntimeError: disk hiccup" in page.text
     monkeypatch.undo()
     rebuild(preview)
     assert "<iframe" in preview.get("/").text
+
+
+def test_the_preview_uses_and_watches_the_publications_own_theme(workspace: Path) -> None:
+    """A publication with `theme: egen`: the preview renders with it and watches its folder,
+    also while the issue has errors and does not load."""
+    import shutil
+
+    from nyhetsbrev.theme import packaged_theme_path
+
+    own = workspace / "templates" / "egen"
+    shutil.copytree(packaged_theme_path("kom"), own)
+    masthead = workspace / "newsletters" / "kom.yaml"
+    text = masthead.read_text("utf-8")
+    assert "\ntheme: kom\n" in text
+    masthead.write_text(text.replace("\ntheme: kom\n", "\ntheme: egen\n"), "utf-8")
+    previewer = Previewer(Workspace(workspace), ISSUE)
+    snapshot = previewer.build()
+    assert snapshot.ok and snapshot.theme is not None
+    assert snapshot.theme.path == own
+    path = issue_file(workspace)
+    path.write_text(path.read_text("utf-8").replace("preheader:", "preheadr:", 1), "utf-8")
+    broken = previewer.build()
+    assert broken.loaded is None and broken.theme is None
+    folders, relevant = previewer.watched(broken)
+    assert own.resolve() in folders and own.resolve() in relevant

@@ -21,9 +21,10 @@ from nyhetsbrev.delivery.message import (
     list_id,
 )
 from nyhetsbrev.errors import DeliveryError
-from nyhetsbrev.issue.findings import Finding, sort_key, summary
-from nyhetsbrev.issue.lint import PLACEHOLDER_HOST, lint
-from nyhetsbrev.issue.load import LoadedIssue, load
+from nyhetsbrev.issue.check import check_issue
+from nyhetsbrev.issue.findings import Finding, summary
+from nyhetsbrev.issue.lint import PLACEHOLDER_HOST
+from nyhetsbrev.issue.load import LoadedIssue
 from nyhetsbrev.render.web import META
 from nyhetsbrev.workspace import Workspace
 
@@ -73,10 +74,8 @@ def prepare(ws: Workspace, issue_id: str, *, attach_pdf: bool = False) -> Prepar
     """Check (errors stop here), build if needed, read the build, and hash it."""
     from nyhetsbrev.render.build import BuildOptions, build
 
-    loaded, findings = load(ws, issue_id)
-    if loaded is not None:
-        findings = sorted([*findings, *lint(loaded)], key=sort_key)
-    errors = [f for f in findings if f.level == "error"]
+    checked = check_issue(ws, issue_id)
+    loaded, errors = checked.loaded, checked.errors
     if loaded is None or errors:
         lines = "\n".join(f.format() for f in errors)
         raise DeliveryError(
@@ -114,9 +113,17 @@ def prepare(ws: Workspace, issue_id: str, *, attach_pdf: bool = False) -> Prepar
         digest.update(body.encode("utf-8") + b"\0")
     if pdf is not None:
         digest.update(pdf.name.encode("utf-8") + b"\0" + pdf.read_bytes())
-    warnings = [f for f in findings if f.level == "warning"]
     return Prepared(
-        loaded, warnings, folder, rebuilt, html, text, pdf, subject, sender, digest.hexdigest()
+        loaded,
+        checked.warnings,
+        folder,
+        rebuilt,
+        html,
+        text,
+        pdf,
+        subject,
+        sender,
+        digest.hexdigest(),
     )
 
 

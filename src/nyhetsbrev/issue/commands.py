@@ -10,30 +10,13 @@ import click
 
 from nyhetsbrev.cli_support import AppContext, pass_app
 from nyhetsbrev.errors import IssueError, WorkspaceError
-from nyhetsbrev.issue.findings import Finding, summary
-from nyhetsbrev.issue.model import json_schemas
+from nyhetsbrev.issue.check import check_issue
+from nyhetsbrev.issue.findings import print_findings as print_findings  # delivery/cli.py
+from nyhetsbrev.issue.findings import summary
+from nyhetsbrev.issue.model import json_schemas, write_schemas
 from nyhetsbrev.workspace import Workspace
 
 ISSUE_ARG = click.argument("issue_id", metavar="ID")
-
-
-def check_findings(ws: Workspace, issue_id: str) -> list[Finding]:
-    """Load and lint: every error and editorial warning of an issue."""
-    from nyhetsbrev.issue.lint import lint
-    from nyhetsbrev.issue.load import load
-
-    loaded, findings = load(ws, issue_id)
-    if loaded is not None:
-        findings = findings + lint(loaded)
-    return findings
-
-
-def print_findings(findings: list[Finding]) -> None:
-    for finding in findings:
-        color = "red" if finding.level == "error" else "yellow"
-        text = finding.format()
-        head, _, rest = text.partition(f": {finding.level}: ")
-        click.echo(f"{head}: " + click.style(finding.level, fg=color, bold=True) + f": {rest}")
 
 
 @click.command()
@@ -53,9 +36,10 @@ def check(app: AppContext, issue_id: str, strict: bool, fmt: str) -> None:
 
     Exit status 1 when there are errors (or warnings, with --strict).
     """
-    findings = check_findings(app.workspace, issue_id)
-    errors = sum(1 for f in findings if f.level == "error")
-    warnings = len(findings) - errors
+    checked = check_issue(app.workspace, issue_id)
+    findings = checked.findings
+    errors = len(checked.errors)
+    warnings = len(checked.warnings)
     if fmt == "json":
         click.echo(
             json.dumps(
@@ -71,11 +55,14 @@ def check(app: AppContext, issue_id: str, strict: bool, fmt: str) -> None:
         )
     else:
         print_findings(findings)
-        verdict = (
-            "fix the errors above"
-            if errors
-            else ("ready to build" + (" (the warnings above are worth a look)" if warnings else ""))
-        )
+        if errors:
+            verdict = "fix the errors above"
+        elif strict and warnings:
+            verdict = "--strict stops on warnings: fix them, then check again"
+        elif warnings:
+            verdict = "ready to build (the warnings above are worth a look)"
+        else:
+            verdict = "ready to build"
         click.echo(f"{issue_id}: {summary(findings)} — {verdict}")
     if errors or (strict and warnings):
         raise SystemExit(1)
@@ -104,17 +91,6 @@ def new(app: AppContext, issue_id: str, source_id: str | None) -> None:
         "carried over."
     )
     click.echo(f"Next: write the articles, then run `nyhetsbrev check {issue_id}`.")
-
-
-def write_schemas(newsletters: Path) -> list[Path]:
-    written = []
-    for name, schema in json_schemas().items():
-        path = newsletters / f"{name}.schema.json"
-        text = json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
-        if not path.exists() or path.read_text(encoding="utf-8") != text:
-            path.write_text(text, encoding="utf-8")
-        written.append(path)
-    return written
 
 
 @click.command()
@@ -149,12 +125,11 @@ def init(directory: Path) -> None:
     if directory.exists() and any(directory.iterdir()):
         raise WorkspaceError(f"{directory} exists and is not empty: name a new or empty folder")
     try:
-        made = create_workspace(directory)
+        created = create_workspace(directory)
     except OSError as exc:
         shutil.rmtree(directory, ignore_errors=True)
         raise WorkspaceError(f"cannot create {directory}: {exc.strerror or exc}") from exc
     click.echo(f"Created workspace {directory}:")
-    for line in made:
+    for line in created.made:
         click.echo(f"  {line}")
-    issue_id = made[-1].split("/")[1]
-    click.echo(f"Next: cd {directory} && nyhetsbrev check {issue_id}")
+    click.echo(f"Next: cd {directory} && nyhetsbrev check {created.issue_id}")

@@ -6,6 +6,8 @@ import dataclasses
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
+import click
+
 Level = Literal["error", "warning"]
 
 
@@ -48,3 +50,13 @@ def summary(findings: list[Finding]) -> str:
 
 def sort_key(finding: Finding) -> tuple[str, int, int, str]:
     return (finding.file, finding.line, finding.col, finding.message)
+
+
+def print_findings(findings: list[Finding], *, err: bool = False) -> None:
+    """Print findings one a line, the level in red (error) or yellow (warning): the one way
+    `check`, `build` and `send` show them (colour only on a terminal)."""
+    for finding in findings:
+        color = "red" if finding.level == "error" else "yellow"
+        head, _, rest = finding.format().partition(f": {finding.level}: ")
+        level = click.style(finding.level, fg=color, bold=True)
+        click.echo(f"{head}: {level}: {rest}", err=err)

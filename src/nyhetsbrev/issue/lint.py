@@ -7,9 +7,10 @@ import os
 import re
 from collections import Counter
 
+from nyhetsbrev.issue.content import markdown_links
 from nyhetsbrev.issue.findings import Finding, sort_key
-from nyhetsbrev.issue.load import LoadedIssue, dotted, markdown_links
-from nyhetsbrev.issue.yamlsource import FieldPath
+from nyhetsbrev.issue.load import LoadedIssue
+from nyhetsbrev.issue.yamlsource import FieldPath, dotted
 
 PREHEADER_MAX = 130
 TODAY_ENV = "NYHETSBREV_TODAY"

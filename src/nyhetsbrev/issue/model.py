@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -208,3 +210,15 @@ def json_schemas() -> dict[str, dict[str, Any]]:
         schema["$id"] = f"{name}.schema.json"
         out[name] = schema
     return out
+
+
+def write_schemas(newsletters: Path) -> list[Path]:
+    """Write (or leave, when unchanged) newsletters/<name>.schema.json for each schema."""
+    written = []
+    for name, schema in json_schemas().items():
+        path = newsletters / f"{name}.schema.json"
+        text = json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
+        if not path.exists() or path.read_text(encoding="utf-8") != text:
+            path.write_text(text, encoding="utf-8")
+        written.append(path)
+    return written

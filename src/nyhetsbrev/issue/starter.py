@@ -3,18 +3,27 @@
 from __future__ import annotations
 
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
-from nyhetsbrev.issue.commands import write_schemas
 from nyhetsbrev.issue.lint import today
+from nyhetsbrev.issue.model import write_schemas
 from nyhetsbrev.theme import packaged_theme_path
 
 STARTER = Path(__file__).resolve().parent.parent / "starter"
 GITIGNORE = "build/\ncontacts/*.sqlite*\n.venv/\n"
 
 
-def create_workspace(directory: Path) -> list[str]:
-    """Create the folders, masthead, schemas, theme and an example issue; list what was made."""
+@dataclass(frozen=True)
+class Created:
+    """What `nyhetsbrev init` made: the example issue's id, and one line per thing made."""
+
+    issue_id: str
+    made: list[str]
+
+
+def create_workspace(directory: Path) -> Created:
+    """Create the folders, masthead, schemas, theme and an example issue; say what was made."""
     now = today()
     issue_id = f"{now.year}-q{(now.month - 1) // 3 + 1}"
     for name in ("newsletters", "templates", "contacts", "build"):
@@ -30,10 +39,13 @@ def create_workspace(directory: Path) -> list[str]:
         ignore=shutil.ignore_patterns("__pycache__"),
     )
     (directory / ".gitignore").write_text(GITIGNORE, encoding="utf-8")
-    return [
-        "newsletters/kom.yaml  (the masthead: edit names, addresses, about text)",
-        "newsletters/issue.schema.json, publication.schema.json  (editor completion)",
-        "templates/kom/  (the theme: templates and labels)",
-        "contacts/, build/",
-        f"newsletters/{issue_id}/issue.yaml  (an example issue)",
-    ]
+    return Created(
+        issue_id,
+        [
+            "newsletters/kom.yaml  (the masthead: edit names, addresses, about text)",
+            "newsletters/issue.schema.json, publication.schema.json  (editor completion)",
+            "templates/kom/  (the theme: templates and labels)",
+            "contacts/, build/",
+            f"newsletters/{issue_id}/issue.yaml  (an example issue)",
+        ],
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
@@ -66,6 +67,19 @@ def picture(loaded: LoadedIssue, image: Image, *, absolute: bool, max_width: int
             )
         src = f"{base}/{loaded.id}/{src}"
     return Picture(src=src, alt="" if image.decorative else image.alt, width=width, height=height)
+
+
+def pictures(
+    loaded: LoadedIssue, *, absolute: bool, max_width: int
+) -> Callable[[Image | None], Picture | None]:
+    """What templates call as `extra.picture(article.image)`: the picture, or None."""
+
+    def show(image: Image | None) -> Picture | None:
+        if image is None:
+            return None
+        return picture(loaded, image, absolute=absolute, max_width=max_width)
+
+    return show
 
 
 def _read(loaded: LoadedIssue, src: str) -> bytes:

@@ -1,4 +1,8 @@
-"""`nyhetsbrev build`: check the issue, render every edition in memory, then replace build/<id>/."""
+"""`nyhetsbrev build`: check the issue, render every edition in memory, then replace build/<id>/.
+
+The checking is `issue.check.check_issue` and the rendering `render.editions.render_editions`,
+the one pipeline `check`, `preview` and `send` use too; this module adds the writing.
+"""
 
 from __future__ import annotations
 
@@ -9,15 +13,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from nyhetsbrev.errors import IssueError, RenderError
-from nyhetsbrev.issue.findings import Finding, sort_key, summary
-from nyhetsbrev.issue.lint import lint
-from nyhetsbrev.issue.load import LoadedIssue, load_or_fail
-from nyhetsbrev.render.assets import issue_images
-from nyhetsbrev.render.email import GMAIL_CLIP_BYTES, clip_warning, render_email
-from nyhetsbrev.render.pdf import render_pdf
-from nyhetsbrev.render.text import render_text
-from nyhetsbrev.render.web import META, archive_entry, read_archive, render_archive, render_web
-from nyhetsbrev.theme import Theme, find_theme
+from nyhetsbrev.issue.check import check_issue
+from nyhetsbrev.issue.findings import Finding, summary
+from nyhetsbrev.issue.load import LoadedIssue
+from nyhetsbrev.render.editions import RenderOptions, render_editions
+from nyhetsbrev.render.email import GMAIL_CLIP_BYTES
+from nyhetsbrev.render.web import META, archive_entry, read_archive, render_archive
+from nyhetsbrev.theme import find_theme
 from nyhetsbrev.workspace import Workspace
 
 ARCHIVE = "index.html"
@@ -54,55 +56,37 @@ def check_for_build(
     ws: Workspace, issue_id: str, *, strict: bool = False
 ) -> tuple[LoadedIssue, list[Finding]]:
     """The checks of `nyhetsbrev check`: errors stop the build, and warnings too with --strict."""
-    loaded, findings = load_or_fail(ws, issue_id)
-    findings = sorted([*findings, *lint(loaded)], key=sort_key)
-    errors = [f for f in findings if f.level == "error"]
-    if errors or (strict and findings):
-        stopping = findings if strict else errors
+    checked = check_issue(ws, issue_id)
+    findings = checked.findings
+    if checked.loaded is None or checked.errors or (strict and findings):
+        stopping = findings if strict else checked.errors
         lines = "\n".join(f.format() for f in stopping)
-        why = "--strict stops on warnings too" if strict and not errors else "fix the errors"
+        why = "fix the errors"
+        if strict and not checked.errors:
+            why = "--strict stops on warnings too"
         raise IssueError(
             f"{lines}\n{summary(findings)}: {why}, then build again (nothing was written)."
         )
-    return loaded, findings
+    return checked.loaded, findings
 
 
-def render_outputs(loaded: LoadedIssue, theme: Theme, options: BuildOptions) -> dict[str, bytes]:
-    """Every file of build/<id>/, rendered in memory: file name → content."""
-    files: dict[str, bytes] = {}
-    email = render_email(loaded, theme)
-    files["email.html"] = email.html.encode("utf-8")
-    files["email.txt"] = render_text(loaded, theme).encode("utf-8")
-    if options.keep_intermediate:
-        files["email.mjml"] = email.mjml.encode("utf-8")
-    # The PDF edition is rendered here, before the web edition, which then links to it.
-    edition = render_pdf(loaded, theme, options.pdf_standard)
-    pdf_name = pdf_file_name(loaded)
-    files[pdf_name] = edition.pdf
-    if options.keep_intermediate:
-        files[pdf_name.removesuffix(".pdf") + ".typ"] = edition.source.encode("utf-8")
-    files["index.html"] = render_web(loaded, theme, pdf_name=pdf_name).encode("utf-8")
-    files.update(issue_images(loaded))
-    return files
-
-
-def pdf_file_name(loaded: LoadedIssue) -> str:
-    """kom-nyhetsbrev-2024-q4.pdf: the publication's id, so a downloaded copy says whose it is."""
-    return f"{loaded.publication_id}-nyhetsbrev-{loaded.id}.pdf"
+def render_options(options: BuildOptions) -> RenderOptions:
+    """Every edition, as `options` asks."""
+    return RenderOptions(
+        keep_intermediate=options.keep_intermediate, pdf_standard=options.pdf_standard
+    )
 
 
 def build(ws: Workspace, loaded: LoadedIssue, options: BuildOptions) -> BuildResult:
     """Render everything, then replace build/<id>/ and regenerate build/index.html."""
     theme = find_theme(ws, loaded.publication.theme)
-    files = render_outputs(loaded, theme, options)
-    warnings: list[str] = []
-    clip = clip_warning(files["email.html"].decode("utf-8"), loaded)
-    if clip and options.strict:
-        raise RenderError(f"{clip}\n--strict stops here (nothing was written).")
-    if clip:
-        warnings.append(clip)
-    pdf = next((name for name in files if name.endswith(".pdf")), None)
-    entry = archive_entry(loaded, pdf)
+    editions = render_editions(loaded, theme, render_options(options))
+    if editions.warnings and options.strict:
+        raise RenderError(
+            "\n".join([*editions.warnings, "--strict stops here (nothing was written)."])
+        )
+    files = editions.files()
+    entry = archive_entry(loaded, editions.pdf_name)
     files[META] = entry.to_json()
     others = [e for e in read_archive(ws.build_dir) if e.id != loaded.id]
     archive = render_archive(loaded, theme, [*others, entry]).encode("utf-8")
@@ -117,7 +101,7 @@ def build(ws: Workspace, loaded: LoadedIssue, options: BuildOptions) -> BuildRes
         files=[Written(folder / name, len(data)) for name, data in files.items()],
         archive=Written(archive_path, len(archive)),
         email_size=len(files["email.html"]),
-        warnings=warnings,
+        warnings=list(editions.warnings),
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from nyhetsbrev.cli_support import AppContext, human_size, pass_app
-from nyhetsbrev.issue.findings import summary
+from nyhetsbrev.issue.findings import print_findings, summary
 from nyhetsbrev.render.build import BuildOptions, check_for_build, clip_share
 from nyhetsbrev.render.build import build as build_issue
 from nyhetsbrev.render.pdf import DEFAULT_STANDARD
@@ -45,8 +45,7 @@ def build(
         strict=strict, keep_intermediate=keep_intermediate, pdf_standard=pdf_standard.lower()
     )
     loaded, findings = check_for_build(ws, issue_id, strict=strict)
-    for finding in findings:
-        click.echo(finding.format(), err=True)
+    print_findings(findings, err=True)
     if findings:
         counted = summary(findings).removeprefix("0 errors, ")
         click.echo(f"{counted}: the build goes on (--strict stops on them)", err=True)

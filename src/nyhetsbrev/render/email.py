@@ -13,11 +13,12 @@ import mjml
 from markupsafe import Markup
 
 from nyhetsbrev.errors import RenderError
-from nyhetsbrev.issue.load import LoadedIssue, markdown_fields
-from nyhetsbrev.issue.model import Image
-from nyhetsbrev.render import markdown, placeholders
-from nyhetsbrev.render.assets import Picture, picture, web_edition_url
+from nyhetsbrev.issue.content import issue_urls
+from nyhetsbrev.issue.load import LoadedIssue
+from nyhetsbrev.render import placeholders
+from nyhetsbrev.render.assets import pictures, web_edition_url
 from nyhetsbrev.render.environment import context, render
+from nyhetsbrev.render.layout import contact_box_after
 from nyhetsbrev.theme import Theme
 
 TEMPLATE = "email.mjml.j2"
@@ -54,19 +55,15 @@ def render_email(loaded: LoadedIssue, theme: Theme) -> EmailEdition:
 def render_mjml(loaded: LoadedIssue, theme: Theme) -> str:
     """The theme's MJML template filled with the issue (absolute image URLs, placeholders)."""
 
-    def show(image: Image | None) -> Picture | None:
-        if image is None:
-            return None
-        return picture(loaded, image, absolute=True, max_width=CONTENT_WIDTH)
-
     ctx = context(
         loaded,
         theme,
         preheader=preheader(loaded),
         filler=PREHEADER_FILLER,
-        picture=show,
+        picture=pictures(loaded, absolute=True, max_width=CONTENT_WIDTH),
         web_url=web_edition_url(loaded),
         unsubscribe_url=placeholders.UNSUBSCRIBE_URL,
+        contact_box_after=contact_box_after(loaded.issue.sections),
     )
     return render(theme, TEMPLATE, ctx)
 
@@ -143,7 +140,7 @@ def check_email(html: str, loaded: LoadedIssue) -> None:
     for where, title in article_titles(loaded):
         if title not in text:
             problems.append(f"the title of {where} is missing: {title!r}")
-    for url in issue_urls(loaded):
+    for url in issue_urls(loaded.issue, loaded.publication):
         if url not in text:
             problems.append(f"the link {url!r} is missing")
     if problems:
@@ -162,21 +159,6 @@ def article_titles(loaded: LoadedIssue) -> list[tuple[str, str]]:
         for s, section in enumerate(loaded.issue.sections)
         for a, article in enumerate(section.articles)
     ]
-
-
-def issue_urls(loaded: LoadedIssue) -> list[str]:
-    """Every link address of the issue and of the publication's recurring texts, once each."""
-    urls: list[str] = []
-    texts = [text for _, text in markdown_fields(loaded.issue)]
-    pub = loaded.publication
-    texts += [pub.contact.body, pub.about.body, pub.contact_list.body]
-    for text in texts:
-        urls += [link.href for link, _ in markdown.links(markdown.parse(text))]
-    for section in loaded.issue.sections:
-        for article in section.articles:
-            urls += [event.url for event in article.events if event.url]
-            urls += [decision.url for decision in article.decisions if decision.url]
-    return list(dict.fromkeys(urls))
 
 
 def section_sizes(html: str, loaded: LoadedIssue) -> list[tuple[str, int]]:

@@ -19,6 +19,7 @@ from nyhetsbrev.errors import RenderError
 from nyhetsbrev.issue.load import LoadedIssue
 from nyhetsbrev.issue.yamlsource import FieldPath
 from nyhetsbrev.render.environment import context, environment
+from nyhetsbrev.render.layout import contact_box_after
 from nyhetsbrev.theme import Theme
 
 TEMPLATE = "print.typ.j2"
@@ -98,7 +99,14 @@ def typst_source(loaded: LoadedIssue, theme: Theme, *, dated: bool = False) -> s
             f'theme "{theme.name}" has no {TEMPLATE} in {theme.path}: copy it from the kom theme'
         ) from None
     try:
-        return template.render(context(loaded, theme, dated=dated))
+        return template.render(
+            context(
+                loaded,
+                theme,
+                dated=dated,
+                contact_box_after=contact_box_after(loaded.issue.sections),
+            )
+        )
     except jinja2.TemplateError as error:
         where = f"{theme.path / TEMPLATE}:{getattr(error, 'lineno', None) or '?'}"
         raise RenderError(f"{where}: the PDF template failed: {error}") from None

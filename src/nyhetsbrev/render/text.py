@@ -12,11 +12,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from nyhetsbrev.issue import markdown
 from nyhetsbrev.issue.load import LoadedIssue
 from nyhetsbrev.issue.model import Article, Section, TextBlock
-from nyhetsbrev.render import markdown, placeholders
+from nyhetsbrev.render import placeholders
 from nyhetsbrev.render.assets import web_edition_url
 from nyhetsbrev.render.environment import decision_details, event_when, label
+from nyhetsbrev.render.layout import contact_box_after
 from nyhetsbrev.theme import Theme
 
 WIDTH = 72
@@ -164,9 +166,10 @@ def render_text(loaded: LoadedIssue, theme: Theme) -> str:
         out.add(f"{label(labels, 'web_edition')}:\n{web_url}")
     toc = [_fill(_toc_entry(s), "- ", "  ") for s in loaded.issue.sections]
     out.add("\n".join([f"{label(labels, 'in_this_issue')}:", *toc]))
+    boxed = contact_box_after(loaded.issue.sections)
     for index, section in enumerate(loaded.issue.sections):
         out.section(section)
-        if loaded.shows_contact_box_after(index):
+        if index in boxed:
             out.text_block(pub.contact, label(labels, "contact"))
     if loaded.issue.closing:
         out.add("\n" + _fill(loaded.issue.closing, "", ""))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from nyhetsbrev.render import markdown
+from nyhetsbrev.issue import markdown
 
 _ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
 _NEEDS_ESCAPE = re.compile(r'[\\"\x00-\x1f\x7f-\x9f\u2028\u2029]')

@@ -8,9 +8,9 @@ from pathlib import Path
 
 from nyhetsbrev.errors import RenderError
 from nyhetsbrev.issue.load import LoadedIssue
-from nyhetsbrev.issue.model import Image
-from nyhetsbrev.render.assets import Picture, picture
+from nyhetsbrev.render.assets import pictures
 from nyhetsbrev.render.environment import context, render
+from nyhetsbrev.render.layout import contact_box_after
 from nyhetsbrev.theme import Theme
 
 TEMPLATE = "web.html.j2"
@@ -36,16 +36,12 @@ class ArchiveEntry:
 def render_web(loaded: LoadedIssue, theme: Theme, *, pdf_name: str | None = None) -> str:
     """The web edition of an issue; links to the PDF edition when `pdf_name` is given."""
 
-    def show(image: Image | None) -> Picture | None:
-        if image is None:
-            return None
-        return picture(loaded, image, absolute=False, max_width=IMAGE_MAX_WIDTH)
-
     ctx = context(
         loaded,
         theme,
-        picture=show,
+        picture=pictures(loaded, absolute=False, max_width=IMAGE_MAX_WIDTH),
         pdf_name=pdf_name,
+        contact_box_after=contact_box_after(loaded.issue.sections),
     )
     return render(theme, TEMPLATE, ctx)
 

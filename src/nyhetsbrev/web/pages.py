@@ -14,8 +14,8 @@ from starlette.responses import HTMLResponse
 
 from nyhetsbrev.errors import WebError
 from nyhetsbrev.issue.model import Publication
-from nyhetsbrev.render.environment import environment, get_env
-from nyhetsbrev.theme import Theme, packaged_theme_path
+from nyhetsbrev.render.environment import environment
+from nyhetsbrev.theme import Theme, default_theme
 from nyhetsbrev.web.security import Csrf
 
 LANGUAGES = ("nb", "nn", "en")
@@ -88,7 +88,7 @@ class Pages:
         try:
             return environment(self.theme).get_template(name)
         except jinja2.TemplateNotFound:
-            return get_env(str(packaged_theme_path("kom"))).get_template(name)
+            return environment(default_theme()).get_template(name)
 
     def topic_choices(self, labels: Mapping[str, str]) -> list[tuple[str, str]]:
         """The publication's topics with their labels (the topic's name when it has none)."""

@@ -20,8 +20,8 @@ from starlette.staticfiles import StaticFiles
 from watchfiles import Change, DefaultFilter, awatch
 
 from nyhetsbrev.issue.load import check_issue_id
-from nyhetsbrev.render.environment import get_env
-from nyhetsbrev.theme import packaged_theme_path
+from nyhetsbrev.render.environment import environment
+from nyhetsbrev.theme import default_theme
 from nyhetsbrev.web.archive import PUBLIC_SUFFIXES, edition_csp
 from nyhetsbrev.web.pages import LANGUAGE_NAMES, LANGUAGES, choose_language, web_labels
 from nyhetsbrev.web.rebuild import SITE_PREFIX, Previewer, Snapshot
@@ -153,7 +153,7 @@ def _state(request: Request) -> PreviewState:
 
 
 def _template() -> jinja2.Template:
-    return get_env(str(packaged_theme_path("kom"))).get_template("web-preview.html.j2")
+    return environment(default_theme()).get_template("web-preview.html.j2")
 
 
 async def shell(request: Request) -> Response:

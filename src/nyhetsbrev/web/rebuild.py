@@ -1,4 +1,7 @@
-"""The preview's in-memory build: findings, email, text and web edition now; the PDF on demand."""
+"""The preview's in-memory build: findings, email, text and web edition now; the PDF on demand.
+
+It runs the one pipeline (`check_issue`, then `render_editions`) with the preview's options.
+"""
 
 from __future__ import annotations
 
@@ -11,16 +14,11 @@ from datetime import datetime
 from pathlib import Path
 
 from nyhetsbrev.errors import NyhetsbrevError
-from nyhetsbrev.issue.findings import Finding, sort_key
-from nyhetsbrev.issue.lint import lint
-from nyhetsbrev.issue.load import LoadedIssue, find_publication, load
-from nyhetsbrev.render.assets import issue_images
-from nyhetsbrev.render.build import pdf_file_name
-from nyhetsbrev.render.email import clip_warning, render_email
-from nyhetsbrev.render.pdf import render_pdf
-from nyhetsbrev.render.text import render_text
-from nyhetsbrev.render.web import render_web
-from nyhetsbrev.theme import Theme, find_theme
+from nyhetsbrev.issue.check import check_issue
+from nyhetsbrev.issue.findings import Finding
+from nyhetsbrev.issue.load import LoadedIssue, find_publication, load_publication
+from nyhetsbrev.render.editions import RenderOptions, pdf_file_name, render_editions
+from nyhetsbrev.theme import Theme, default_theme, find_theme
 from nyhetsbrev.workspace import Workspace
 
 log = logging.getLogger("nyhetsbrev.web")
@@ -28,6 +26,10 @@ log = logging.getLogger("nyhetsbrev.web")
 #: point here instead of at `public_url`, so they work before anything is published.
 SITE_PREFIX = "/site"
 CONTEXT_LINES = 2
+#: On every save: the email, text and web edition, linking to the preview's own server.
+AT_ONCE = RenderOptions(editions=frozenset({"email", "text", "web"}), site_url=SITE_PREFIX)
+#: The PDF takes longest, so it is rendered when its tab asks for it.
+ON_DEMAND = RenderOptions(editions=frozenset({"pdf"}))
 
 
 @dataclass(frozen=True)
@@ -110,32 +112,25 @@ class Previewer:
         started = time.perf_counter()
         now = datetime.now().astimezone().replace(microsecond=0)
         try:
-            loaded, findings = load(self.ws, self.issue_id)
+            checked = check_issue(self.ws, self.issue_id)
         except NyhetsbrevError as exc:
             return Snapshot(generation, now, self.issue_id, (), problems=(exc.message,))
+        loaded = checked.loaded
+        snapshot = Snapshot(generation, now, self.issue_id, tuple(checked.findings), loaded=loaded)
         if loaded is None:
-            return Snapshot(generation, now, self.issue_id, tuple(findings))
-        findings = sorted([*findings, *lint(loaded)], key=sort_key)
-        snapshot = Snapshot(generation, now, self.issue_id, tuple(findings), loaded=loaded)
+            return snapshot
         try:
             theme = find_theme(self.ws, loaded.publication.theme)
-            local = dataclasses.replace(
-                loaded,
-                publication=loaded.publication.model_copy(update={"public_url": SITE_PREFIX}),
-            )
-            email_started = time.perf_counter()
-            email = render_email(local, theme).html
-            email_ms = (time.perf_counter() - email_started) * 1000
-            notes = tuple(n for n in [clip_warning(email, loaded)] if n)
+            snapshot = dataclasses.replace(snapshot, theme=theme)
+            editions = render_editions(loaded, theme, AT_ONCE)
             snapshot = dataclasses.replace(
                 snapshot,
-                theme=theme,
-                email_html=email,
-                email_ms=email_ms,
-                notes=notes,
-                text=render_text(loaded, theme),
-                web_html=render_web(local, theme, pdf_name=snapshot.pdf_name),
-                images=issue_images(loaded),
+                email_html=editions.email.html if editions.email else None,
+                email_ms=editions.milliseconds.get("email", 0.0),
+                notes=editions.warnings,
+                text=editions.text,
+                web_html=editions.web,
+                images=editions.images,
             )
         except NyhetsbrevError as exc:
             snapshot = dataclasses.replace(snapshot, problems=(exc.message,))
@@ -151,7 +146,8 @@ class Previewer:
             if snapshot.loaded is None or snapshot.theme is None:
                 return None, None
             try:
-                data, error = render_pdf(snapshot.loaded, snapshot.theme).pdf, None
+                edition = render_editions(snapshot.loaded, snapshot.theme, ON_DEMAND).pdf
+                data, error = (edition.pdf if edition else None), None
             except NyhetsbrevError as exc:
                 data, error = None, exc.message
             self._pdf = (snapshot.generation, data, error)
@@ -169,11 +165,22 @@ class Previewer:
             relevant.append(newsletters)  # no publication file yet, or several: any change
         theme = snapshot.theme if snapshot is not None else None
         if theme is None:
-            try:
-                theme = find_theme(self.ws, "kom")
-            except NyhetsbrevError:
-                theme = None
+            theme = self._theme()
         if theme is not None:
             folders.append(theme.path.resolve())
             relevant.append(theme.path.resolve())
         return folders, relevant
+
+    def _theme(self) -> Theme | None:
+        """The theme to watch while the issue does not load: the publication's if it names one
+        that exists, else the default theme."""
+        try:
+            publication = load_publication(self.ws)[2]
+            if publication is not None:
+                return find_theme(self.ws, publication.theme)
+        except NyhetsbrevError:
+            pass  # no publication file, or a theme that does not exist (yet)
+        try:
+            return default_theme(self.ws)
+        except NyhetsbrevError:
+            return None
