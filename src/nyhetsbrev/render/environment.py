@@ -13,7 +13,8 @@ from nyhetsbrev import i18n
 from nyhetsbrev.errors import RenderError
 from nyhetsbrev.issue.load import LoadedIssue
 from nyhetsbrev.issue.model import CourtDecision, Event, Publication, Section
-from nyhetsbrev.render import markdown, typstcode
+from nyhetsbrev.issue import markdown
+from nyhetsbrev.render import typstcode
 from nyhetsbrev.theme import Theme
 
 AUTOESCAPED = (".html.j2", ".mjml.j2")
