@@ -137,9 +137,9 @@ def test_imports_point_down_the_floors() -> None:
     ("source", "module", "expected"),
     [
         (
-            "from nyhetsbrev.render import markdown",
+            "from nyhetsbrev.render import email",
             "nyhetsbrev.issue.x",
-            "nyhetsbrev.render.markdown",
+            "nyhetsbrev.render.email",
         ),
         (
             "from ..delivery.tokens import sign",

@@ -11,9 +11,9 @@ from markupsafe import Markup
 
 from nyhetsbrev import i18n
 from nyhetsbrev.errors import RenderError
+from nyhetsbrev.issue import markdown
 from nyhetsbrev.issue.load import LoadedIssue
 from nyhetsbrev.issue.model import CourtDecision, Event, Publication, Section
-from nyhetsbrev.issue import markdown
 from nyhetsbrev.render import typstcode
 from nyhetsbrev.theme import Theme
 
