@@ -23,6 +23,7 @@ from nyhetsbrev.contacts.importing import ImportOptions, run_import
 from nyhetsbrev.contacts.model import (
     CONSENT_SOURCES,
     LANGUAGES,
+    NEW_STATUSES,
     UNSUBSCRIBE_SOURCES,
     current_actor,
 )
@@ -46,7 +47,7 @@ def contacts() -> None:
 @click.option("--sector", help="e.g. departement, direktorat, politi, frivillig organisasjon.")
 @click.option("--lang", "language", type=click.Choice(LANGUAGES), default="nb", show_default=True)
 @click.option("--topic", "topics", multiple=True, help="Repeat for several. Default: nyhetsbrev.")
-@click.option("--status", type=click.Choice(["subscribed", "pending"]), default="subscribed")
+@click.option("--status", type=click.Choice([s.value for s in NEW_STATUSES]), default="subscribed")
 @click.option("--notes")
 @click.option("--source", type=click.Choice(CONSENT_SOURCES), default="manual", show_default=True)
 @click.option("--evidence", help="Of their consent: e.g. the request's Message-ID or date.")
@@ -185,7 +186,7 @@ def unsubscribe(
         )
     who: str | int = email or 0
     if token is not None:
-        from nyhetsbrev.delivery.tokens import InvalidToken, read_token
+        from nyhetsbrev.contacts.tokens import InvalidToken, read_token
 
         try:
             who = read_token(token.strip().rsplit("/", 1)[-1], "unsubscribe")
@@ -243,7 +244,7 @@ def resubscribe(
     metavar='"COLUMN=FIELD"',
     help='e.g. --map "Epostadresse=email".',
 )
-@click.option("--status", type=click.Choice(["subscribed", "pending"]), default="subscribed")
+@click.option("--status", type=click.Choice([s.value for s in NEW_STATUSES]), default="subscribed")
 @click.option(
     "--topic", "topics", multiple=True, help="For rows without topics. Default: nyhetsbrev."
 )

@@ -9,7 +9,13 @@ from typing import Any, TypeVar
 import click
 
 from nyhetsbrev.cli_support import AppContext
-from nyhetsbrev.contacts.model import LANGUAGES, STATUSES, load_list_settings, publication_file
+from nyhetsbrev.contacts.model import (
+    LANGUAGES,
+    STATUSES,
+    ContactStatus,
+    load_list_settings,
+    publication_file,
+)
 from nyhetsbrev.contacts.queries import ContactFilter
 from nyhetsbrev.contacts.store import ContactStore, open_store
 
@@ -44,7 +50,9 @@ def actor_option(func: F) -> F:
 def filter_options(func: F) -> F:
     """`--status --topic --sector --lang --search`, for `list` and `export`."""
     options = [
-        click.option("--status", "statuses", multiple=True, type=click.Choice(STATUSES)),
+        click.option(
+            "--status", "statuses", multiple=True, type=click.Choice([s.value for s in STATUSES])
+        ),
         click.option("--topic", "topics", multiple=True, metavar="TOPIC"),
         click.option("--sector", "sectors", multiple=True, metavar="SECTOR"),
         click.option("--lang", "languages", multiple=True, type=click.Choice(LANGUAGES)),
@@ -60,7 +68,8 @@ def filter_options(func: F) -> F:
 def criteria(store: ContactStore, kw: dict[str, Any]) -> ContactFilter:
     """The filter named by `filter_options`."""
     topics = store.check_topics(kw["topics"]) if kw["topics"] else None
-    return ContactFilter(kw["statuses"], topics, kw["sectors"], kw["languages"], kw["search"])
+    statuses = [ContactStatus(s) for s in kw["statuses"]]
+    return ContactFilter(statuses, topics, kw["sectors"], kw["languages"], kw["search"])
 
 
 def repeat_args(kw: dict[str, Any]) -> list[str]:

@@ -11,7 +11,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from nyhetsbrev.contacts import model
 from nyhetsbrev.contacts.database import write_transaction as _write
-from nyhetsbrev.contacts.model import Contact, InvalidEmail, Status, now
+from nyhetsbrev.contacts.model import Contact, ContactStatus, InvalidEmail, now
 from nyhetsbrev.contacts.queries import contact_where
 from nyhetsbrev.contacts.schema.tables import consents, contact_topics, contacts, events
 from nyhetsbrev.errors import ContactsError
@@ -53,8 +53,8 @@ class StoreBase:
     def _transition(
         self,
         email_or_id: str | int,
-        to: Status,
-        allowed: set[str],
+        to: ContactStatus,
+        allowed: set[ContactStatus],
         kind: str,
         actor: str,
         detail: str,
@@ -154,7 +154,7 @@ def language_code(value: str) -> str:
 
 
 def already_there(contact: Contact) -> ContactsError:
-    if contact.status in ("unsubscribed", "bounced"):
+    if contact.status in (ContactStatus.UNSUBSCRIBED, ContactStatus.BOUNCED):
         return ContactsError(
             f"{contact.email} is on the list as {contact.status} — if they have asked to receive "
             f'mailings again, run: nyhetsbrev contacts resubscribe {contact.email} --evidence "…"'
@@ -171,7 +171,7 @@ def lock_row(conn: Connection, where: sa.ColumnElement[bool]) -> None:
         conn.execute(sa.select(contacts.c.id).where(where).with_for_update())
 
 
-def set_status(conn: Connection, contact_id: int, status: Status, at: Any) -> None:
+def set_status(conn: Connection, contact_id: int, status: ContactStatus, at: Any) -> None:
     conn.execute(
         contacts.update().where(contacts.c.id == contact_id).values(status=status, updated_at=at)
     )

@@ -35,7 +35,7 @@ _UPDATABLE = ("name", "organisation", "sector", "language", "notes")
 class ImportOptions:
     """What the command line says about the rows (defaults for what the file does not say)."""
 
-    status: model.Status = "subscribed"
+    status: model.ContactStatus = model.ContactStatus.SUBSCRIBED
     topics: tuple[str, ...] | None = None  # --topic; None: `nyhetsbrev` for new contacts only
     language: str | None = None  # --lang, for new contacts whose row names none
     evidence: str | None = None  # --evidence; None: "imported from FILE, line N"
@@ -56,7 +56,7 @@ class Row:
     normalised: str
     fields: dict[str, str | None]
     topics: tuple[str, ...] | None
-    status: model.Status
+    status: model.ContactStatus
 
 
 @dataclass(frozen=True)
@@ -133,11 +133,10 @@ def parse_rows(
         except ValueError as exc:
             rejected.append(Outcome(line, given, f"{given}: {exc}"))
             continue
-        if status not in ("subscribed", "pending"):
+        if status not in model.NEW_STATUSES:
             skipped.append(Outcome(line, given, f"marked {status} in the file"))
             continue
-        state: model.Status = "pending" if status == "pending" else "subscribed"
-        rows.append(Row(line, given, normalised, fields, topics or options.topics, state))
+        rows.append(Row(line, given, normalised, fields, topics or options.topics, status))
     return rows, skipped, rejected
 
 
@@ -157,7 +156,9 @@ class _CellReader:
         # field → column; a field the file lacks points past the end (an empty cell)
         self._index = {f: columns.get(f, -1) for f in FIELDS}
 
-    def values(self, cells: list[str]) -> tuple[dict[str, str | None], tuple[str, ...] | None, str]:
+    def values(
+        self, cells: list[str]
+    ) -> tuple[dict[str, str | None], tuple[str, ...] | None, model.ContactStatus]:
         """`(fields, topics or None, status)` of one row; ValueError for a value it cannot use."""
         stripped = [c.strip() for c in cells]
         stripped.append("")  # where absent columns point
@@ -185,7 +186,8 @@ class _CellReader:
                 f'unknown status "{cell("status")}" — use {", ".join(model.STATUSES)} '
                 "or leave it empty"
             )
-        return fields, self._topic_list(cell("topics")), status or self.options.status
+        state = model.ContactStatus(status) if status else self.options.status
+        return fields, self._topic_list(cell("topics")), state
 
     def _language(self, text: str) -> str | None:
         if not text:
@@ -241,7 +243,7 @@ def plan_import(
                 plan.added.append(row)
             continue
         contact_id, status, *old_values = old
-        if status in ("unsubscribed", "bounced"):
+        if status in (model.ContactStatus.UNSUBSCRIBED, model.ContactStatus.BOUNCED):
             plan.skipped.append(Outcome(row.line, row.email, f"already {status}"))
             continue
         before = dict(zip(_UPDATABLE, old_values, strict=True))

@@ -8,17 +8,30 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Any
 
 import yaml
 from email_validator import EmailNotValidError, validate_email
 
 from nyhetsbrev.errors import ContactsError
 
-Status = Literal["pending", "subscribed", "unsubscribed", "bounced"]
-STATUSES: tuple[Status, ...] = get_args(Status)
+
+class ContactStatus(StrEnum):
+    """A contact: `pending` (signed up, not confirmed) → `subscribed` → `unsubscribed`;
+    `bounced` after hard bounces. The values are what the database stores."""
+
+    PENDING = "pending"
+    SUBSCRIBED = "subscribed"
+    UNSUBSCRIBED = "unsubscribed"
+    BOUNCED = "bounced"
+
+
+STATUSES: tuple[ContactStatus, ...] = tuple(ContactStatus)
+#: The states a new contact may start in.
+NEW_STATUSES = (ContactStatus.SUBSCRIBED, ContactStatus.PENDING)
 
 LANGUAGES = ("nb", "nn", "en", "sv")
 DEFAULT_LANGUAGE = "nb"
@@ -78,7 +91,7 @@ class Contact:
     sector: str | None
     language: str
     topics: tuple[str, ...]
-    status: Status
+    status: ContactStatus
     notes: str | None
     created_at: datetime
     updated_at: datetime

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from nyhetsbrev.contacts import model
 from nyhetsbrev.contacts.core import StoreBase, check_email, log, set_status, set_topics
 from nyhetsbrev.contacts.database import write_transaction as _write
-from nyhetsbrev.contacts.model import Contact, now
+from nyhetsbrev.contacts.model import Contact, ContactStatus, now
 from nyhetsbrev.contacts.schema.tables import consents, contacts
 from nyhetsbrev.contacts.suppression import Suppressor
 
@@ -41,7 +41,7 @@ class OptInMixin(StoreBase):
         with _write(self.engine) as conn:
             at = now()
             contact = self._by_email(conn, given, lock=True)
-            if contact is not None and contact.status == "subscribed":
+            if contact is not None and contact.status == ContactStatus.SUBSCRIBED:
                 return contact
             if contact is None:
                 contact_id: int = conn.execute(
@@ -50,7 +50,7 @@ class OptInMixin(StoreBase):
                     .values(
                         email=given,
                         email_normalised=normalised,
-                        status="pending",
+                        status=ContactStatus.PENDING,
                         created_at=at,
                         updated_at=at,
                         **values,
@@ -62,7 +62,7 @@ class OptInMixin(StoreBase):
                 conn.execute(
                     contacts.update()
                     .where(contacts.c.id == contact_id)
-                    .values(status="pending", updated_at=at, **update)
+                    .values(status=ContactStatus.PENDING, updated_at=at, **update)
                 )
             set_topics(conn, contact_id, chosen)
             self._consent(conn, contact_id, "web-form", actor, evidence, privacy_notice_version, at)
@@ -75,10 +75,10 @@ class OptInMixin(StoreBase):
         """Confirm a pending sign-up: True if it became subscribed (False if not pending)."""
         with _write(self.engine) as conn:
             contact = self._require(conn, contact_id, lock=True)
-            if contact.status != "pending":
+            if contact.status != ContactStatus.PENDING:
                 return False
             at = now()
-            set_status(conn, contact.id, "subscribed", at)
+            set_status(conn, contact.id, ContactStatus.SUBSCRIBED, at)
             latest = sa.select(sa.func.max(consents.c.id)).where(
                 consents.c.contact_id == contact.id
             )

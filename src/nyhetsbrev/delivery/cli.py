@@ -27,6 +27,7 @@ from nyhetsbrev.delivery.dryrun import print_dry_run, write_emls
 from nyhetsbrev.delivery.ledger import Ledger
 from nyhetsbrev.delivery.prepare import Prepared, prepare
 from nyhetsbrev.delivery.reports import duration, list_rows, write_report
+from nyhetsbrev.delivery.states import CampaignStatus, DeliveryStatus
 from nyhetsbrev.errors import DeliveryError
 from nyhetsbrev.workspace import Workspace
 
@@ -258,13 +259,13 @@ def _announce(ledger: Ledger, started: steps.Started) -> None:
             f"{started.newly_uncertain} delivery(ies) were interrupted mid-transaction "
             f"and are now uncertain; {started.requeued} put back in the queue."
         )
-    uncertain = ledger.counts(campaign.id)["uncertain"]
+    uncertain = ledger.counts(campaign.id)[DeliveryStatus.UNCERTAIN]
     if uncertain:
         click.echo(
             f"Uncertain (may or may not have arrived; sent again only with "
             f"--resend-uncertain): {uncertain}"
         )
-        list_rows(ledger, campaign.id, "uncertain", uncertain)
+        list_rows(ledger, campaign.id, DeliveryStatus.UNCERTAIN, uncertain)
     click.echo(f"Campaign {campaign.id} ({campaign.issue_id}): {started.pending} to send.")
 
 
@@ -340,28 +341,30 @@ def _finish(
     path = steps.report_path(ws, campaign)
     write_report(ledger, campaign, path)
     c = summary.counts
-    outcome = "finished" if campaign.status == "finished" else "paused"
+    outcome = "finished" if campaign.status == CampaignStatus.FINISHED else "paused"
     click.echo(
         f"Campaign {campaign.id} ({issue_id}) {outcome} after {duration(summary.elapsed)}: "
-        f"{summary.sent_now} sent now; in all {c['sent']} sent, {c['failed']} failed, "
-        f"{c['uncertain']} uncertain, {c['skipped']} skipped, "
-        f"{c['pending'] + c['sending']} not yet sent."
+        f"{summary.sent_now} sent now; in all {c[DeliveryStatus.SENT]} sent, "
+        f"{c[DeliveryStatus.FAILED]} failed, "
+        f"{c[DeliveryStatus.UNCERTAIN]} uncertain, {c[DeliveryStatus.SKIPPED]} skipped, "
+        f"{c[DeliveryStatus.PENDING] + c[DeliveryStatus.SENDING]} not yet sent."
     )
-    if c["failed"]:
+    if c[DeliveryStatus.FAILED]:
         click.echo("Failed:")
-        list_rows(ledger, campaign.id, "failed", c["failed"])
+        list_rows(ledger, campaign.id, DeliveryStatus.FAILED, c[DeliveryStatus.FAILED])
     if summary.bounced:
         click.echo(
             f"Marked bounced (address refused in {BOUNCES_TO_MARK} campaigns): "
             f"{len(summary.bounced)}"
         )
     click.echo(f"Report: {ws.relative(path)}")
-    if campaign.status == "finished":
+    if campaign.status == CampaignStatus.FINISHED:
         return
     command = _resume_command(app, issue_id, opts, prepared)
     if summary.interrupted:
         click.echo(
-            f"Stopped: {c['pending'] + c['sending']} not yet sent. To continue, run: {command}"
+            f"Stopped: {c[DeliveryStatus.PENDING] + c[DeliveryStatus.SENDING]} not yet sent. "
+            f"To continue, run: {command}"
         )
         raise SystemExit(130)
     raise DeliveryError(f"paused: {summary.stopped}. To continue, run: {command}")

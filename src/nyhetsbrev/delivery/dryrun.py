@@ -8,13 +8,14 @@ from typing import Any
 import click
 
 from nyhetsbrev.cli_support import human_size
+from nyhetsbrev.contacts.tokens import make_token, secret_key
 from nyhetsbrev.delivery import send as steps
 from nyhetsbrev.delivery.campaign import Audience, Limits
 from nyhetsbrev.delivery.ledger import Ledger
 from nyhetsbrev.delivery.message import Recipient, format_address, write_eml
 from nyhetsbrev.delivery.prepare import Prepared
 from nyhetsbrev.delivery.reports import duration
-from nyhetsbrev.delivery.tokens import make_token, secret_key
+from nyhetsbrev.delivery.states import DeliveryStatus
 from nyhetsbrev.delivery.transport import SmtpSettings
 from nyhetsbrev.errors import DeliveryError
 from nyhetsbrev.workspace import Workspace
@@ -60,9 +61,10 @@ def print_dry_run(
     unfinished = ledger.unfinished(issue_id)
     if unfinished is not None:
         counts = ledger.counts(unfinished.id)
+        waiting = counts[DeliveryStatus.PENDING] + counts[DeliveryStatus.SENDING]
         click.echo(
             f"Campaign {unfinished.id} for {issue_id} is {unfinished.status} "
-            f"({counts['sent']} sent, {counts['pending'] + counts['sending']} not yet): "
+            f"({counts[DeliveryStatus.SENT]} sent, {waiting} not yet): "
             f"continue it with: nyhetsbrev send {issue_id} --resume"
         )
     problems = steps.readiness(prepared, allow_warnings=True, real=True)

@@ -14,6 +14,7 @@ from nyhetsbrev.delivery import send as steps
 from nyhetsbrev.delivery.campaign import Audience
 from nyhetsbrev.delivery.ledger import Ledger
 from nyhetsbrev.delivery.schema import Campaign
+from nyhetsbrev.delivery.states import DeliveryStatus
 from nyhetsbrev.errors import DeliveryError
 
 REPORT_COLUMNS = ("address", "outcome", "time", "smtp_reply", "attempts", "message_id")
@@ -47,7 +48,7 @@ def write_report(ledger: Ledger, campaign: Campaign, path: Path) -> int:
     return count
 
 
-def list_rows(ledger: Ledger, campaign_id: int, state: str, total: int) -> None:
+def list_rows(ledger: Ledger, campaign_id: int, state: DeliveryStatus, total: int) -> None:
     for row in islice(ledger.report_rows(campaign_id, [state]), LISTED):
         reply = f" — {row.last_reply}" if row.last_reply else ""
         click.echo(f"  {row.email or '(erased)'}{reply}")
@@ -86,9 +87,10 @@ def campaigns(ctx: click.Context) -> None:
             c = ledger.counts(campaign.id)
             click.echo(
                 f"{campaign.id:>4}  {campaign.issue_id:<8} {campaign.status:<10} "
-                f"{campaign.created_at.astimezone():%Y-%m-%d %H:%M}  {c['sent']:>6} "
-                f"{c['failed']:>6} {c['uncertain']:>7} {c['skipped']:>7} "
-                f"{c['pending'] + c['sending']:>7}"
+                f"{campaign.created_at.astimezone():%Y-%m-%d %H:%M}  {c[DeliveryStatus.SENT]:>6} "
+                f"{c[DeliveryStatus.FAILED]:>6} {c[DeliveryStatus.UNCERTAIN]:>7} "
+                f"{c[DeliveryStatus.SKIPPED]:>7} "
+                f"{c[DeliveryStatus.PENDING] + c[DeliveryStatus.SENDING]:>7}"
             )
 
 
@@ -128,7 +130,7 @@ def show(app: AppContext, number: int, csv_path: Path | None) -> None:
         ]
         for label, value in rows:
             click.echo(f"{label + ':':<10}{value}")
-        for state in ("failed", "uncertain"):
+        for state in (DeliveryStatus.FAILED, DeliveryStatus.UNCERTAIN):
             if c[state]:
                 click.echo(f"{state.capitalize()}:")
                 list_rows(ledger, number, state, c[state])
