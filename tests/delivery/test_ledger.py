@@ -170,3 +170,30 @@ def test_a_dry_run_after_everyone_got_it_says_so(
     assert cli("send", ISSUE, "--topic", "tilstandsrapport").output.splitlines()[-1] == (
         "Nothing was sent, and nobody matches this audience: check the filters."
     )
+
+
+def test_the_databases_check_constraints_allow_exactly_the_enums_states(db: str) -> None:
+    """The states are spelt once (the StrEnums); the CHECK constraints the frozen migrations
+    created, and those the current tables generate from the enums, must allow the same values."""
+    import re
+
+    from nyhetsbrev.contacts.model import ContactStatus
+    from nyhetsbrev.contacts.schema.tables import contacts as contacts_table
+    from nyhetsbrev.delivery.schema import campaigns, deliveries
+    from nyhetsbrev.delivery.states import CampaignStatus, DeliveryStatus
+
+    def allowed(sqltext: str) -> set[str]:
+        return set(re.findall(r"'([a-z]+)'", sqltext))
+
+    expected = {
+        "contacts": ({s.value for s in ContactStatus}, contacts_table),
+        "campaigns": ({s.value for s in CampaignStatus}, campaigns),
+        "deliveries": ({s.value for s in DeliveryStatus}, deliveries),
+    }
+    with open_store(db) as store:
+        inspector = sa.inspect(store.engine)
+        for name, (states, table) in expected.items():
+            [in_db] = [c for c in inspector.get_check_constraints(name) if "status" in c["name"]]
+            assert allowed(in_db["sqltext"]) == states, name
+            [generated] = [c for c in table.constraints if isinstance(c, sa.CheckConstraint)]
+            assert allowed(str(generated.sqltext)) == states, name

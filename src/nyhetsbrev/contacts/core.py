@@ -9,9 +9,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from nyhetsbrev.contacts import model
+from nyhetsbrev.contacts import addresses, model
+from nyhetsbrev.contacts.addresses import InvalidEmail
 from nyhetsbrev.contacts.database import write_transaction as _write
-from nyhetsbrev.contacts.model import Contact, ContactStatus, InvalidEmail, now
+from nyhetsbrev.contacts.model import Contact, ContactStatus, now
 from nyhetsbrev.contacts.queries import contact_where
 from nyhetsbrev.contacts.schema.tables import consents, contact_topics, contacts, events
 from nyhetsbrev.errors import ContactsError
@@ -28,7 +29,7 @@ class StoreBase:
         self.privacy_notice_version = privacy_notice_version
 
     def _by_email(self, conn: Connection, email: str, *, lock: bool = False) -> Contact | None:
-        where = contacts.c.email_normalised == model.normalise_email(email)
+        where = contacts.c.email_normalised == addresses.normalise_email(email)
         if lock:
             lock_row(conn, where)
         return contact_where(conn, where)
@@ -134,7 +135,7 @@ class StoreBase:
 
 def check_email(email: str) -> tuple[str, str]:
     try:
-        return model.check_email(email)
+        return addresses.check_email(email)
     except InvalidEmail as exc:
         raise ContactsError(str(exc)) from None
 

@@ -20,7 +20,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from nyhetsbrev.contacts import model
+from nyhetsbrev.contacts import addresses, model
 from nyhetsbrev.contacts.csvinput import FIELDS, CsvTable, map_columns, read_csv
 from nyhetsbrev.contacts.database import insert_many, read_transaction, write_transaction
 from nyhetsbrev.contacts.schema.tables import consents, contact_topics, contacts, events
@@ -119,8 +119,8 @@ def parse_rows(
             rejected.append(Outcome(line, raw_email, reason))
             continue
         try:
-            given, normalised = model.check_email(raw_email)
-        except model.InvalidEmail as exc:
+            given, normalised = addresses.check_email(raw_email)
+        except addresses.InvalidEmail as exc:
             what = f"{exc} — correct the address" if raw_email else "no email address — add one"
             rejected.append(Outcome(line, raw_email, f"{what}, or remove the row"))
             continue

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 
-from nyhetsbrev.contacts import model
+from nyhetsbrev.contacts import addresses, model
 from nyhetsbrev.contacts.core import StoreBase, check_email, log, set_status, set_topics
 from nyhetsbrev.contacts.database import write_transaction as _write
 from nyhetsbrev.contacts.model import Contact, ContactStatus, now
@@ -87,6 +87,6 @@ class OptInMixin(StoreBase):
                 .where(consents.c.id == latest.scalar_subquery())
                 .values(confirmed_at=at)
             )
-            Suppressor(conn).lift([model.normalise_email(contact.email)])
+            Suppressor(conn).lift([addresses.normalise_email(contact.email)])
             log(conn, contact.id, "confirmed", actor, evidence or "confirmed by the link sent", at)
             return True

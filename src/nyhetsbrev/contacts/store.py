@@ -29,7 +29,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from nyhetsbrev.contacts import model
+from nyhetsbrev.contacts import addresses, model
 from nyhetsbrev.contacts.core import (
     already_there,
     check_email,
@@ -194,7 +194,7 @@ class ContactStore(OptInMixin):
     def suppression(self, email: str) -> sa.Row[Any] | None:
         """The suppression entry (`created_at`, `actor`, `reason`) of an erased address, or None."""
         with read_transaction(self.engine) as conn:
-            return Suppressor(conn).find(model.normalise_email(email))
+            return Suppressor(conn).find(addresses.normalise_email(email))
 
     # --- changing ---------------------------------------------------------------------------
 
@@ -281,7 +281,7 @@ class ContactStore(OptInMixin):
             row: dict[str, Any] = {f: getattr(new, f) for f in changed if f != "topics"}
             if "email" in changed:
                 given, normalised = check_email(new.email)
-                if normalised != model.normalise_email(contact.email):
+                if normalised != addresses.normalise_email(contact.email):
                     other = self._by_email(conn, given)
                     if other is not None:
                         raise ContactsError(f"{given} is already on the list (contact #{other.id})")
@@ -369,7 +369,7 @@ class ContactStore(OptInMixin):
 
         Works for addresses not on the list too: they are suppressed all the same.
         """
-        normalised = model.normalise_email(email)
+        normalised = addresses.normalise_email(email)
         with _write(self.engine) as conn:
             contact = self._by_email(conn, email, lock=True)
             counts = (0, 0)
