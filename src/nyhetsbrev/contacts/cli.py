@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 import shlex
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import click
 from click.core import ParameterSource
@@ -13,8 +13,8 @@ from click.core import ParameterSource
 from nyhetsbrev.cli_support import AppContext, pass_app
 from nyhetsbrev.contacts import exporting, report
 from nyhetsbrev.contacts.cli_options import (
+    FilterOptions,
     actor_option,
-    criteria,
     filter_options,
     opened,
     repeat_args,
@@ -25,6 +25,7 @@ from nyhetsbrev.contacts.model import (
     LANGUAGES,
     NEW_STATUSES,
     UNSUBSCRIBE_SOURCES,
+    ContactStatus,
     current_actor,
 )
 from nyhetsbrev.errors import ContactsError
@@ -57,20 +58,43 @@ def contacts() -> None:
 )
 @actor_option
 @pass_app
-def add(app: AppContext, email: str, topics: tuple[str, ...], actor: str | None, **kw: Any) -> None:
+def add(
+    app: AppContext,
+    email: str,
+    name: str | None,
+    organisation: str | None,
+    sector: str | None,
+    language: str,
+    topics: tuple[str, ...],
+    status: str,
+    notes: str | None,
+    source: str,
+    evidence: str | None,
+    privacy_notice: str | None,
+    lift_suppression: bool,
+    actor: str | None,
+) -> None:
     """Add a person who asked to be on the list, with a consent record."""
     with opened(app) as store:
         contact = store.add(
             email,
             actor=current_actor(actor),
+            name=name,
+            organisation=organisation,
+            sector=sector,
+            language=language,
             topics=topics or None,
-            privacy_notice_version=kw.pop("privacy_notice"),
-            **kw,
+            status=ContactStatus(status),
+            notes=notes,
+            source=source,
+            evidence=evidence,
+            privacy_notice_version=privacy_notice,
+            lift_suppression=lift_suppression,
         )
-    evidence = f', evidence "{kw["evidence"]}"' if kw["evidence"] else ""
+    given = f', evidence "{evidence}"' if evidence else ""
     click.echo(
         f"Added {contact.email} ({contact.status}; topics: {', '.join(contact.topics)}; "
-        f"consent: {kw['source']}{evidence})."
+        f"consent: {source}{given})."
     )
 
 
@@ -79,10 +103,10 @@ def add(app: AppContext, email: str, topics: tuple[str, ...], actor: str | None,
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table")
 @click.option("--limit", type=click.IntRange(min=1), help="At most this many.")
 @pass_app
-def list_(app: AppContext, fmt: str, limit: int | None, **kw: Any) -> None:
+def list_(app: AppContext, filters: FilterOptions, fmt: str, limit: int | None) -> None:
     """List contacts, filtered by status, topic, sector, language or text."""
     with opened(app) as store:
-        found = store.query(criteria(store, kw), limit=limit)
+        found = store.query(filters.criteria(store), limit=limit)
         if fmt == "csv":
             text, _ = exporting.export_csv(store, found, delimiter=",", bom=False, consent=False)
             click.echo(text, nl=False)
@@ -134,17 +158,36 @@ def show(app: AppContext, email: str, fmt: str, actor: str | None) -> None:
 @click.option("--notes")
 @actor_option
 @pass_app
-def edit(app: AppContext, email: str, actor: str | None, **kw: Any) -> None:
+def edit(
+    app: AppContext,
+    email: str,
+    new_email: str | None,
+    name: str | None,
+    organisation: str | None,
+    sector: str | None,
+    language: str | None,
+    topics: tuple[str, ...],
+    add_topic: tuple[str, ...],
+    remove_topic: tuple[str, ...],
+    notes: str | None,
+    actor: str | None,
+) -> None:
     """Change a contact's details; an empty value ("") clears a field."""
-    add_topics, remove_topics = kw.pop("add_topic"), kw.pop("remove_topic")
-    if kw["topics"] and (add_topics or remove_topics):
+    add_topics, remove_topics = add_topic, remove_topic
+    if topics and (add_topics or remove_topics):
         raise click.UsageError("use --topic to replace the topics, or --add-topic/--remove-topic")
-    changes = {k: v for k, v in kw.items() if v is not None and k not in ("topics", "new_email")}
-    if kw["new_email"] is not None:
-        changes["email"] = kw["new_email"]
+    given = {
+        "email": new_email,
+        "name": name,
+        "organisation": organisation,
+        "sector": sector,
+        "language": language,
+        "notes": notes,
+    }
+    changes: dict[str, str | Sequence[str]] = {k: v for k, v in given.items() if v is not None}
     with opened(app) as store:
-        if kw["topics"]:
-            changes["topics"] = kw["topics"]
+        if topics:
+            changes["topics"] = topics
         elif add_topics or remove_topics:
             contact = store.find(email)
             removed = set(store.check_topics(remove_topics)) if remove_topics else set()
@@ -266,23 +309,31 @@ def import_(
     strict: bool,
     verbose: bool,
     actor: str | None,
-    **kw: Any,
+    mapping: tuple[str, ...],
+    status: str,
+    topics: tuple[str, ...],
+    language: str | None,
+    evidence: str | None,
+    privacy_notice: str | None,
+    delimiter: str | None,
+    encoding: str | None,
 ) -> None:
     """Import a CSV from Excel or Outlook: a dry run unless --apply; never resubscribes anyone."""
     with opened(app) as store:
         options = ImportOptions(
-            status=kw["status"],
-            topics=store.check_topics(kw["topics"]) if kw["topics"] else None,
-            language=kw["language"],
-            evidence=kw["evidence"],
-            privacy_notice_version=kw["privacy_notice"],
+            status=ContactStatus(status),
+            topics=store.check_topics(topics) if topics else None,
+            language=language,
+            evidence=evidence,
+            privacy_notice_version=privacy_notice,
             actor=current_actor(actor),
-            mapping=kw["mapping"],
-            delimiter=kw["delimiter"],
-            encoding=kw["encoding"],
+            mapping=mapping,
+            delimiter=delimiter,
+            encoding=encoding,
         )
         plan = run_import(store, file, str(file), options, apply=apply, strict=strict)
-    command = "nyhetsbrev contacts import " + shlex.join([str(file), *repeat_args(kw)])
+    hint = [str(file), *repeat_args(options, topics)]
+    command = "nyhetsbrev contacts import " + shlex.join(hint)
     click.echo("\n".join(report.import_report(plan, command, verbose=verbose)))
     if strict and plan.rejected:
         raise ContactsError(
@@ -304,12 +355,17 @@ def import_(
 @actor_option
 @pass_app
 def export(
-    app: AppContext, file: str | None, fmt: str | None, delimiter: str, actor: str | None, **kw: Any
+    app: AppContext,
+    filters: FilterOptions,
+    file: str | None,
+    fmt: str | None,
+    delimiter: str,
+    actor: str | None,
 ) -> None:
     """Export contacts to CSV (opens in Excel, æøå intact) or JSON (with consent and events)."""
     fmt = fmt or ("json" if file and file.lower().endswith(".json") else "csv")
     with opened(app) as store:
-        text, ids = exporting.export(store, criteria(store, kw), fmt, delimiter=delimiter)
+        text, ids = exporting.export(store, filters.criteria(store), fmt, delimiter=delimiter)
         target = "standard output" if file in (None, "-") else file
         if file in (None, "-"):
             click.echo(text, nl=False)
