@@ -67,6 +67,27 @@ def duration(seconds: float) -> str:
     return f"{hours} h {minutes} min"
 
 
+def campaign_table(ledger: Ledger) -> list[str]:
+    """One line per campaign (oldest first) under a header; empty without campaigns."""
+    found = ledger.campaigns()
+    if not found:
+        return []
+    lines = [
+        f"{'#':>4}  {'issue':<8} {'status':<10} {'started':<17} "
+        f"{'sent':>6} {'failed':>6} {'uncert.':>7} {'skipped':>7} {'to send':>7}"
+    ]
+    for campaign in found:
+        c = ledger.counts(campaign.id)
+        lines.append(
+            f"{campaign.id:>4}  {campaign.issue_id:<8} {campaign.status:<10} "
+            f"{campaign.created_at.astimezone():%Y-%m-%d %H:%M}  {c[DeliveryStatus.SENT]:>6} "
+            f"{c[DeliveryStatus.FAILED]:>6} {c[DeliveryStatus.UNCERTAIN]:>7} "
+            f"{c[DeliveryStatus.SKIPPED]:>7} "
+            f"{c[DeliveryStatus.PENDING] + c[DeliveryStatus.SENDING]:>7}"
+        )
+    return lines
+
+
 @click.group(invoke_without_command=True)
 @click.pass_context
 def campaigns(ctx: click.Context) -> None:
@@ -75,23 +96,10 @@ def campaigns(ctx: click.Context) -> None:
         return
     app = ctx.find_object(AppContext) or AppContext()
     with steps.open_ledger(app.workspace) as (_, ledger):
-        found = ledger.campaigns()
-        if not found:
-            click.echo("No campaigns yet: `nyhetsbrev send ID` shows what a send would do.")
-            return
-        click.echo(
-            f"{'#':>4}  {'issue':<8} {'status':<10} {'started':<17} "
-            f"{'sent':>6} {'failed':>6} {'uncert.':>7} {'skipped':>7} {'to send':>7}"
-        )
-        for campaign in found:
-            c = ledger.counts(campaign.id)
-            click.echo(
-                f"{campaign.id:>4}  {campaign.issue_id:<8} {campaign.status:<10} "
-                f"{campaign.created_at.astimezone():%Y-%m-%d %H:%M}  {c[DeliveryStatus.SENT]:>6} "
-                f"{c[DeliveryStatus.FAILED]:>6} {c[DeliveryStatus.UNCERTAIN]:>7} "
-                f"{c[DeliveryStatus.SKIPPED]:>7} "
-                f"{c[DeliveryStatus.PENDING] + c[DeliveryStatus.SENDING]:>7}"
-            )
+        lines = campaign_table(ledger)
+    click.echo(
+        "\n".join(lines) or "No campaigns yet: `nyhetsbrev send ID` shows what a send would do."
+    )
 
 
 @campaigns.command()
