@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -170,6 +171,30 @@ def lock_row(conn: Connection, where: sa.ColumnElement[bool]) -> None:
     """Lock the contact's row until commit (PostgreSQL; SQLite's writer already holds the lock)."""
     if conn.dialect.name != "sqlite":
         conn.execute(sa.select(contacts.c.id).where(where).with_for_update())
+
+
+def insert_contact(
+    conn: Connection,
+    given: str,
+    normalised: str,
+    status: ContactStatus,
+    at: datetime,
+    values: Mapping[str, str | None],
+) -> int:
+    """Insert a contact row (no topics, consent or log yet); its new id."""
+    contact_id: int = conn.execute(
+        contacts.insert()
+        .returning(contacts.c.id)
+        .values(
+            email=given,
+            email_normalised=normalised,
+            status=status,
+            created_at=at,
+            updated_at=at,
+            **values,
+        )
+    ).scalar_one()
+    return contact_id
 
 
 def set_status(conn: Connection, contact_id: int, status: ContactStatus, at: Any) -> None:

@@ -11,11 +11,11 @@ the writes are `executemany` batches: no query per row.
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -28,6 +28,7 @@ from nyhetsbrev.contacts.store import ContactStore
 from nyhetsbrev.contacts.suppression import Suppressor
 
 BATCH = 5000
+T = TypeVar("T")
 _UPDATABLE = ("name", "organisation", "sector", "language", "notes")
 
 
@@ -190,30 +191,25 @@ class _CellReader:
         return fields, self._topic_list(cell("topics")), state
 
     def _language(self, text: str) -> str | None:
-        if not text:
-            return None
-        if text not in self._languages:
-            try:
-                self._languages[text] = model.parse_language(text)
-            except ValueError as exc:
-                self._languages[text] = exc
-        found = self._languages[text]
-        if isinstance(found, ValueError):
-            raise found
-        return found
+        return _once(self._languages, text, model.parse_language) if text else None
 
     def _topic_list(self, text: str) -> tuple[str, ...] | None:
         if not text:
             return None
-        if text not in self._topics:
-            try:
-                self._topics[text] = model.parse_topics([text], self.known_topics)
-            except ValueError as exc:
-                self._topics[text] = exc
-        found = self._topics[text]
-        if isinstance(found, ValueError):
-            raise found
-        return found
+        return _once(self._topics, text, lambda t: model.parse_topics([t], self.known_topics))
+
+
+def _once(cache: dict[str, T | ValueError], text: str, parse: Callable[[str], T]) -> T:
+    """`parse(text)`, computed once per distinct text (its ValueError too)."""
+    if text not in cache:
+        try:
+            cache[text] = parse(text)
+        except ValueError as exc:
+            cache[text] = exc
+    found = cache[text]
+    if isinstance(found, ValueError):
+        raise found
+    return found
 
 
 def plan_import(

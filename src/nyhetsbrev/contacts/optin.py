@@ -7,7 +7,14 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 
 from nyhetsbrev.contacts import addresses, model
-from nyhetsbrev.contacts.core import StoreBase, check_email, log, set_status, set_topics
+from nyhetsbrev.contacts.core import (
+    StoreBase,
+    check_email,
+    insert_contact,
+    log,
+    set_status,
+    set_topics,
+)
 from nyhetsbrev.contacts.database import write_transaction as _write
 from nyhetsbrev.contacts.model import Contact, ContactStatus, now
 from nyhetsbrev.contacts.schema.tables import consents, contacts
@@ -44,18 +51,9 @@ class OptInMixin(StoreBase):
             if contact is not None and contact.status == ContactStatus.SUBSCRIBED:
                 return contact
             if contact is None:
-                contact_id: int = conn.execute(
-                    contacts.insert()
-                    .returning(contacts.c.id)
-                    .values(
-                        email=given,
-                        email_normalised=normalised,
-                        status=ContactStatus.PENDING,
-                        created_at=at,
-                        updated_at=at,
-                        **values,
-                    )
-                ).scalar_one()
+                contact_id = insert_contact(
+                    conn, given, normalised, ContactStatus.PENDING, at, values
+                )
             else:
                 contact_id = contact.id
                 update = {k: v for k, v in values.items() if v is not None and k != "sector"}

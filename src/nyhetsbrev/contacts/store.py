@@ -34,6 +34,7 @@ from nyhetsbrev.contacts.core import (
     already_there,
     check_email,
     check_source,
+    insert_contact,
     log,
     set_status,
     set_topics,
@@ -242,18 +243,7 @@ class ContactStore(OptInMixin):
                 suppressor.lift([normalised])
             at = now()
             try:
-                contact_id: int = conn.execute(
-                    contacts.insert()
-                    .returning(contacts.c.id)
-                    .values(
-                        email=given,
-                        email_normalised=normalised,
-                        status=status,
-                        created_at=at,
-                        updated_at=at,
-                        **values,
-                    )
-                ).scalar_one()
+                contact_id = insert_contact(conn, given, normalised, status, at, values)
             except sa.exc.IntegrityError:
                 raise ContactsError(f"{given} was added by someone else just now") from None
             set_topics(conn, contact_id, chosen)

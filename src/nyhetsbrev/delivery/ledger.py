@@ -133,18 +133,14 @@ class Ledger:
         """Cancel a campaign: its pending deliveries become `skipped`; returns how many."""
         at = now()
         with write_transaction(self.engine) as conn:
-            left = conn.execute(
-                deliveries.update()
-                .where(
-                    deliveries.c.campaign_id == campaign_id,
-                    deliveries.c.status == DeliveryStatus.PENDING,
-                )
-                .values(
-                    status=DeliveryStatus.SKIPPED,
-                    last_reply=f"campaign cancelled: {note}",
-                    updated_at=at,
-                )
-            ).rowcount
+            left = _move(
+                conn,
+                campaign_id,
+                [DeliveryStatus.PENDING],
+                DeliveryStatus.SKIPPED,
+                at,
+                last_reply=f"campaign cancelled: {note}",
+            )
             conn.execute(
                 campaigns.update()
                 .where(campaigns.c.id == campaign_id)
@@ -254,27 +250,19 @@ class Ledger:
     def requeue(self, campaign_id: int, states: Sequence[DeliveryStatus]) -> int:
         """Turn deliveries in `states` (e.g. uncertain, failed) back into pending."""
         with write_transaction(self.engine) as conn:
-            return conn.execute(
-                deliveries.update()
-                .where(deliveries.c.campaign_id == campaign_id, deliveries.c.status.in_(states))
-                .values(status=DeliveryStatus.PENDING, updated_at=now())
-            ).rowcount
+            return _move(conn, campaign_id, states, DeliveryStatus.PENDING, now())
 
     def sending_to_uncertain(self, campaign_id: int) -> int:
         """After a crash: deliveries caught mid-transaction may or may not have arrived."""
         with write_transaction(self.engine) as conn:
-            return conn.execute(
-                deliveries.update()
-                .where(
-                    deliveries.c.campaign_id == campaign_id,
-                    deliveries.c.status == DeliveryStatus.SENDING,
-                )
-                .values(
-                    status=DeliveryStatus.UNCERTAIN,
-                    updated_at=now(),
-                    last_reply="interrupted during the SMTP transaction: may have arrived",
-                )
-            ).rowcount
+            return _move(
+                conn,
+                campaign_id,
+                [DeliveryStatus.SENDING],
+                DeliveryStatus.UNCERTAIN,
+                now(),
+                last_reply="interrupted during the SMTP transaction: may have arrived",
+            )
 
     # --- the hot path ---------------------------------------------------------------------------
 
@@ -451,3 +439,20 @@ def _record(conn: Connection, outcome: Outcome, at: datetime) -> None:
         conn.execute(_RECORD_SENT, {**values, "sent": outcome.at or at})
     else:
         conn.execute(_RECORD, values)
+
+
+def _move(
+    conn: Connection,
+    campaign_id: int,
+    old: Sequence[DeliveryStatus],
+    new: DeliveryStatus,
+    at: datetime,
+    **values: str,
+) -> int:
+    """Move the campaign's deliveries in the `old` states to `new`; returns how many."""
+    query = (
+        deliveries.update()
+        .where(deliveries.c.campaign_id == campaign_id, deliveries.c.status.in_(old))
+        .values(status=new, updated_at=at, **values)
+    )
+    return int(conn.execute(query).rowcount)
