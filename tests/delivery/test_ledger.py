@@ -197,3 +197,24 @@ def test_the_databases_check_constraints_allow_exactly_the_enums_states(db: str)
             assert allowed(in_db["sqltext"]) == states, name
             [generated] = [c for c in table.constraints if isinstance(c, sa.CheckConstraint)]
             assert allowed(str(generated.sqltext)) == states, name
+
+
+def test_a_ledger_from_before_the_erasure_rules_gets_its_rule(database_url: str) -> None:
+    """A database made by an older nyhetsbrev (contacts v2, delivery v1) is upgraded: the
+    contact list gets its `erasure_rules` table, then the ledger declares `deliveries`."""
+    import nyhetsbrev.delivery.schema  # noqa: F401 (registers the ledger's migrations)
+    from nyhetsbrev.contacts.database import create_engine
+    from nyhetsbrev.contacts.schema.migrations import migrate
+    from nyhetsbrev.contacts.schema.tables import erasure_rules
+
+    engine = create_engine(database_url)
+    try:
+        migrate(engine, target={"contacts": 2, "delivery": 1})
+        assert not sa.inspect(engine).has_table("erasure_rules")
+        ran = [(s.namespace, s.version) for s in migrate(engine)]
+        assert ran == [("contacts", 3), ("delivery", 2)]
+        with engine.connect() as conn:
+            rules = [tuple(r) for r in conn.execute(sa.select(erasure_rules)).all()]
+        assert rules == [("deliveries", "contact_id", "last_reply message_id")]
+    finally:
+        engine.dispose()
