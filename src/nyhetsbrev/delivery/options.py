@@ -10,10 +10,10 @@ import click
 from nyhetsbrev.delivery.campaign import Audience, Limits
 
 #: The limits' defaults (also the click options' defaults); a resume command repeats the others.
-DEFAULT_RATE = 30.0
+DEFAULT_RATE: float = 30  # an int, so that --help shows "30"
 DEFAULT_DAILY_CAP = 10_000
 DEFAULT_MAX_ERRORS = 10
-DEFAULT_RETRY_DELAY = 60.0
+DEFAULT_RETRY_DELAY: float = 60
 
 
 @dataclass(frozen=True)
