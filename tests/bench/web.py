@@ -25,7 +25,7 @@ import httpx
 import sqlalchemy as sa
 
 from nyhetsbrev.contacts.store import ContactStore, open_store
-from nyhetsbrev.delivery.tokens import make_token
+from nyhetsbrev.contacts.tokens import make_token
 
 REPO = Path(__file__).resolve().parent.parent.parent
 POSTS = int(os.environ.get("NYHETSBREV_BENCH_UNSUBSCRIBES", "2000"))

@@ -110,3 +110,35 @@ def test_the_secret_key_from_the_environment(
         assert stored == hmac.new(derived, b"per@example.org", hashlib.sha256).hexdigest()
         with pytest.raises(ContactsError, match="is suppressed"):
             keyed.add("per@EXAMPLE.org", actor="anne")
+
+
+def test_a_declared_table_is_anonymised_by_the_erasure(store: ContactStore) -> None:
+    """Another subsystem's table (here a made-up `call_notes`) declared through the erasure
+    rules: erasing clears the contact column and the named columns, other rows stay."""
+    from nyhetsbrev.contacts.erasure import declare_personal_table
+
+    erased = store.add("gone@example.no", actor="test")
+    kept = store.add("kept@example.no", actor="test")
+    with store.engine.begin() as conn:
+        conn.execute(
+            sa.text("CREATE TABLE call_notes (id INTEGER PRIMARY KEY, who INTEGER, note TEXT)")
+        )
+        conn.execute(
+            sa.text("INSERT INTO call_notes VALUES (1, :a, 'rang about gone@'), (2, :b, 'hi')"),
+            {"a": erased.id, "b": kept.id},
+        )
+        declare_personal_table(conn, "call_notes", "who", clear=("note",))
+    store.erase("gone@example.no", actor="test")
+    with store.engine.connect() as conn:
+        rows = conn.execute(sa.text("SELECT id, who, note FROM call_notes ORDER BY id")).all()
+        conn.execute(sa.text("DROP TABLE call_notes"))
+        conn.execute(sa.text("DELETE FROM erasure_rules WHERE table_name = 'call_notes'"))
+        conn.commit()
+    assert [tuple(r) for r in rows] == [(1, None, None), (2, kept.id, "hi")]
+
+
+def test_erasure_rules_take_plain_names_only(store: ContactStore) -> None:
+    from nyhetsbrev.contacts.erasure import declare_personal_table
+
+    with store.engine.begin() as conn, pytest.raises(ValueError, match="'x; DROP TABLE'"):
+        declare_personal_table(conn, "call_notes", "who", clear=("x; DROP TABLE",))

@@ -41,6 +41,11 @@ def test_an_empty_database_gets_the_current_schema(engine: Engine, registry: obj
     assert [(s.namespace, s.version, s.name) for s in ran] == [
         ("contacts", 1, "initial schema: contacts, consents, events, suppressions, settings"),
         ("contacts", 2, "topics in their own table, indexed for audience queries; index on status"),
+        (
+            "contacts",
+            3,
+            "erasure rules: other subsystems' tables that name a contact, and what erasing clears",
+        ),
     ]
     assert migrate(engine) == []  # idempotent
     inspector = sa.inspect(engine)
@@ -50,7 +55,7 @@ def test_an_empty_database_gets_the_current_schema(engine: Engine, registry: obj
     indexes = {i["name"] for i in inspector.get_indexes("contacts")}
     assert "ix_contacts_status" in indexes
     with engine.connect() as conn:
-        assert applied_versions(conn) == {"contacts": 2}
+        assert applied_versions(conn) == {"contacts": 3}
 
 
 def test_the_previous_schema_migrates_with_all_its_data(
@@ -96,7 +101,7 @@ def test_the_previous_schema_migrates_with_all_its_data(
 
     with open_store(database_url) as store:
         with store.engine.connect() as conn:
-            assert applied_versions(conn) == {"contacts": 2}
+            assert applied_versions(conn) == {"contacts": 3}
         kari = store.get("kari@example.no")
         assert kari is not None
         assert (kari.id, kari.email, kari.name, kari.organisation, kari.sector) == (
@@ -159,7 +164,7 @@ def test_other_subsystems_add_their_own_steps(engine: Engine, registry: object) 
     assert migrate(engine) == []
     assert calls == ["ledger", "column"]
     with engine.connect() as conn:
-        assert applied_versions(conn) == {"contacts": 2, "testledger": 2}
+        assert applied_versions(conn) == {"contacts": 3, "testledger": 2}
     with pytest.raises(ValueError, match="steps may only be appended"):
         register_migrations("testledger", [add_column])
     with pytest.raises(ValueError, match="invalid or reserved migration namespace: 'contacts'"):
@@ -176,7 +181,7 @@ def test_a_failing_step_leaves_the_previous_version(engine: Engine, registry: ob
         migrate(engine)
     assert not sa.inspect(engine).has_table("test_half")  # the DDL was rolled back, on SQLite too
     with engine.connect() as conn:
-        assert applied_versions(conn) == {"contacts": 2}
+        assert applied_versions(conn) == {"contacts": 3}
 
 
 def test_a_newer_database_is_refused(database_url: str, engine: Engine, registry: object) -> None:
@@ -184,12 +189,12 @@ def test_a_newer_database_is_refused(database_url: str, engine: Engine, registry
     with engine.begin() as conn:
         conn.execute(
             migrations.schema_migrations.insert().values(
-                namespace="contacts", version=3, name="future", applied_at=datetime.now(UTC)
+                namespace="contacts", version=4, name="future", applied_at=datetime.now(UTC)
             )
         )
     with pytest.raises(ContactsError) as caught:
         open_store(database_url)
     assert caught.value.message.endswith(
-        'has "contacts" schema version 3, newer than this nyhetsbrev knows (2) — upgrade '
+        'has "contacts" schema version 4, newer than this nyhetsbrev knows (3) — upgrade '
         "nyhetsbrev (pip install -U nyhetsbrev)"
     )

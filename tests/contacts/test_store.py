@@ -9,8 +9,9 @@ import pytest
 import sqlalchemy as sa
 
 from nyhetsbrev.contacts import queries
+from nyhetsbrev.contacts.erasure import register_erasure_hook, unregister_erasure_hook
 from nyhetsbrev.contacts.model import Contact
-from nyhetsbrev.contacts.store import ContactStore, open_store, register_erasure_hook
+from nyhetsbrev.contacts.store import ContactStore, open_store
 from nyhetsbrev.errors import ContactsError
 
 
@@ -166,9 +167,7 @@ def test_erasure_hooks_run_inside_the_erasure(store: ContactStore) -> None:
         add(store, "hook@example.org")
         store.erase("hook@example.org", actor="test")
     finally:
-        from nyhetsbrev.contacts import store as store_module
-
-        store_module._erasure_hooks.remove(hook)
+        unregister_erasure_hook(hook)
     assert seen == ["hook@example.org"]
 
 

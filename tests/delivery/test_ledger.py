@@ -170,3 +170,51 @@ def test_a_dry_run_after_everyone_got_it_says_so(
     assert cli("send", ISSUE, "--topic", "tilstandsrapport").output.splitlines()[-1] == (
         "Nothing was sent, and nobody matches this audience: check the filters."
     )
+
+
+def test_the_databases_check_constraints_allow_exactly_the_enums_states(db: str) -> None:
+    """The states are spelt once (the StrEnums); the CHECK constraints the frozen migrations
+    created, and those the current tables generate from the enums, must allow the same values."""
+    import re
+
+    from nyhetsbrev.contacts.model import ContactStatus
+    from nyhetsbrev.contacts.schema.tables import contacts as contacts_table
+    from nyhetsbrev.delivery.schema import campaigns, deliveries
+    from nyhetsbrev.delivery.states import CampaignStatus, DeliveryStatus
+
+    def allowed(sqltext: str) -> set[str]:
+        return set(re.findall(r"'([a-z]+)'", sqltext))
+
+    expected = {
+        "contacts": ({s.value for s in ContactStatus}, contacts_table),
+        "campaigns": ({s.value for s in CampaignStatus}, campaigns),
+        "deliveries": ({s.value for s in DeliveryStatus}, deliveries),
+    }
+    with open_store(db) as store:
+        inspector = sa.inspect(store.engine)
+        for name, (states, table) in expected.items():
+            [in_db] = [c for c in inspector.get_check_constraints(name) if "status" in c["name"]]
+            assert allowed(in_db["sqltext"]) == states, name
+            [generated] = [c for c in table.constraints if isinstance(c, sa.CheckConstraint)]
+            assert allowed(str(generated.sqltext)) == states, name
+
+
+def test_a_ledger_from_before_the_erasure_rules_gets_its_rule(database_url: str) -> None:
+    """A database made by an older nyhetsbrev (contacts v2, delivery v1) is upgraded: the
+    contact list gets its `erasure_rules` table, then the ledger declares `deliveries`."""
+    import nyhetsbrev.delivery.schema  # noqa: F401 (registers the ledger's migrations)
+    from nyhetsbrev.contacts.database import create_engine
+    from nyhetsbrev.contacts.schema.migrations import migrate
+    from nyhetsbrev.contacts.schema.tables import erasure_rules
+
+    engine = create_engine(database_url)
+    try:
+        migrate(engine, target={"contacts": 2, "delivery": 1})
+        assert not sa.inspect(engine).has_table("erasure_rules")
+        ran = [(s.namespace, s.version) for s in migrate(engine)]
+        assert ran == [("contacts", 3), ("delivery", 2)]
+        with engine.connect() as conn:
+            rules = [tuple(r) for r in conn.execute(sa.select(erasure_rules)).all()]
+        assert rules == [("deliveries", "contact_id", "last_reply message_id")]
+    finally:
+        engine.dispose()

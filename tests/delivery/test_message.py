@@ -19,6 +19,7 @@ import pytest
 from tests.conftest import require_tool
 from tests.delivery.conftest import ISSUE, PUBLIC_URL, Sink
 
+from nyhetsbrev.contacts.tokens import read_token
 from nyhetsbrev.delivery.message import (
     Attachment,
     MessageTemplate,
@@ -29,7 +30,6 @@ from nyhetsbrev.delivery.message import (
 )
 from nyhetsbrev.delivery.prepare import prepare
 from nyhetsbrev.delivery.signing import signer_from_env
-from nyhetsbrev.delivery.tokens import read_token
 from nyhetsbrev.workspace import Workspace
 
 SUBJECT = "Nyhetsbrev fra KOM – oktober–desember 2024"
@@ -283,3 +283,41 @@ def test_dkim_settings_errors(tmp_path: Path) -> None:
     with pytest.raises(DeliveryError, match="it must be a PEM RSA private key"):
         signer_from_env("politiet.no", env)
     assert signer_from_env("politiet.no", {}) is None
+
+
+def test_dkim_configured_without_dkimpy_says_how_to_install_it(
+    dkim_key: tuple[Path, bytes], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """dkimpy is an extra; without it, a configured DKIM key is a clear error, not a traceback.
+
+    The test extra installs dkimpy, so its absence is simulated: `sys.modules["dkim"] = None`
+    makes `import dkim` raise ImportError exactly as on a machine without the package.
+    """
+    import subprocess as _subprocess
+    import sys
+
+    from nyhetsbrev.errors import DeliveryError
+
+    monkeypatch.setitem(sys.modules, "dkim", None)
+    env = {"NYHETSBREV_DKIM_KEY_FILE": str(dkim_key[0]), "NYHETSBREV_DKIM_SELECTOR": "s"}
+    with pytest.raises(DeliveryError) as caught:
+        signer_from_env("politiet.no", env)
+    assert caught.value.message == (
+        "NYHETSBREV_DKIM_KEY_FILE is set, so messages are to be DKIM-signed, but dkimpy is not "
+        'installed — install it with: pip install "nyhetsbrev[dkim]" (or unset '
+        "NYHETSBREV_DKIM_KEY_FILE and NYHETSBREV_DKIM_SELECTOR to send unsigned)"
+    )
+    assert signer_from_env("politiet.no", {}) is None  # no DKIM configured: dkimpy not needed
+    # Sending without DKIM never imports dkimpy (nor dnspython) at all.
+    probe = _subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, nyhetsbrev.delivery.send; "
+            "print('dkim' in sys.modules, 'dns' in sys.modules)",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert probe.stdout.split() == ["False", "False"]

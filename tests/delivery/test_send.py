@@ -13,7 +13,7 @@ import pytest
 from tests.delivery.conftest import ISSUE, PUBLIC_URL, Sink, database
 
 from nyhetsbrev.contacts.store import ContactStore, open_store
-from nyhetsbrev.delivery.tokens import read_token
+from nyhetsbrev.contacts.tokens import read_token
 
 SEND = ("send", ISSUE)
 REAL = ("send", ISSUE, "--confirm", "--allow-warnings", "--rate", "0")

@@ -18,7 +18,7 @@ from tests.conftest import CHROMIUM_ARGS
 from tests.web.conftest import ARTIFACTS, Served, free_port, open_db
 from tests.web.test_mail import Inbox
 
-from nyhetsbrev.delivery.tokens import make_token
+from nyhetsbrev.contacts.tokens import make_token
 from nyhetsbrev.web.cli import bind
 from nyhetsbrev.web.preview import create_preview_app
 from nyhetsbrev.web.public import create_public_app

@@ -10,7 +10,7 @@ from tests.web.conftest import SECRET, csrf
 
 from nyhetsbrev.contacts.model import Contact
 from nyhetsbrev.contacts.store import ContactStore
-from nyhetsbrev.delivery.tokens import make_token
+from nyhetsbrev.contacts.tokens import make_token
 
 ONE_CLICK = {"List-Unsubscribe": "One-Click"}
 
@@ -181,7 +181,7 @@ def test_an_expiring_preferences_link_expires(
 
 def test_tokens_are_signed_with_the_shared_secret(monkeypatch: pytest.MonkeyPatch) -> None:
     """The app reads the key the senders use: a link made by `send` works here."""
-    from nyhetsbrev.delivery.tokens import read_token
+    from nyhetsbrev.contacts.tokens import read_token
 
     monkeypatch.setenv("NYHETSBREV_SECRET_KEY", SECRET)
     assert read_token(make_token("unsubscribe", 42), "unsubscribe") == 42

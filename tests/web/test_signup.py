@@ -10,7 +10,7 @@ from starlette.testclient import TestClient
 from tests.web.conftest import Client, MailCatcher, csrf, sign_up
 
 from nyhetsbrev.contacts.store import ContactStore
-from nyhetsbrev.delivery.tokens import make_token
+from nyhetsbrev.contacts.tokens import make_token
 from nyhetsbrev.web.site import Limits
 
 ADDRESS = "kari.nordmann@example.no"

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import shlex
-from pathlib import Path
-from typing import Any
+from collections.abc import Sequence
 
 import click
 from click.core import ParameterSource
@@ -13,17 +11,18 @@ from click.core import ParameterSource
 from nyhetsbrev.cli_support import AppContext, pass_app
 from nyhetsbrev.contacts import exporting, report
 from nyhetsbrev.contacts.cli_options import (
+    FilterOptions,
     actor_option,
-    criteria,
     filter_options,
     opened,
-    repeat_args,
 )
-from nyhetsbrev.contacts.importing import ImportOptions, run_import
+from nyhetsbrev.contacts.cli_transfer import export, import_
 from nyhetsbrev.contacts.model import (
     CONSENT_SOURCES,
     LANGUAGES,
+    NEW_STATUSES,
     UNSUBSCRIBE_SOURCES,
+    ContactStatus,
     current_actor,
 )
 from nyhetsbrev.errors import ContactsError
@@ -46,7 +45,7 @@ def contacts() -> None:
 @click.option("--sector", help="e.g. departement, direktorat, politi, frivillig organisasjon.")
 @click.option("--lang", "language", type=click.Choice(LANGUAGES), default="nb", show_default=True)
 @click.option("--topic", "topics", multiple=True, help="Repeat for several. Default: nyhetsbrev.")
-@click.option("--status", type=click.Choice(["subscribed", "pending"]), default="subscribed")
+@click.option("--status", type=click.Choice([s.value for s in NEW_STATUSES]), default="subscribed")
 @click.option("--notes")
 @click.option("--source", type=click.Choice(CONSENT_SOURCES), default="manual", show_default=True)
 @click.option("--evidence", help="Of their consent: e.g. the request's Message-ID or date.")
@@ -56,20 +55,43 @@ def contacts() -> None:
 )
 @actor_option
 @pass_app
-def add(app: AppContext, email: str, topics: tuple[str, ...], actor: str | None, **kw: Any) -> None:
+def add(
+    app: AppContext,
+    email: str,
+    name: str | None,
+    organisation: str | None,
+    sector: str | None,
+    language: str,
+    topics: tuple[str, ...],
+    status: str,
+    notes: str | None,
+    source: str,
+    evidence: str | None,
+    privacy_notice: str | None,
+    lift_suppression: bool,
+    actor: str | None,
+) -> None:
     """Add a person who asked to be on the list, with a consent record."""
     with opened(app) as store:
         contact = store.add(
             email,
             actor=current_actor(actor),
+            name=name,
+            organisation=organisation,
+            sector=sector,
+            language=language,
             topics=topics or None,
-            privacy_notice_version=kw.pop("privacy_notice"),
-            **kw,
+            status=ContactStatus(status),
+            notes=notes,
+            source=source,
+            evidence=evidence,
+            privacy_notice_version=privacy_notice,
+            lift_suppression=lift_suppression,
         )
-    evidence = f', evidence "{kw["evidence"]}"' if kw["evidence"] else ""
+    given = f', evidence "{evidence}"' if evidence else ""
     click.echo(
         f"Added {contact.email} ({contact.status}; topics: {', '.join(contact.topics)}; "
-        f"consent: {kw['source']}{evidence})."
+        f"consent: {source}{given})."
     )
 
 
@@ -78,10 +100,10 @@ def add(app: AppContext, email: str, topics: tuple[str, ...], actor: str | None,
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table")
 @click.option("--limit", type=click.IntRange(min=1), help="At most this many.")
 @pass_app
-def list_(app: AppContext, fmt: str, limit: int | None, **kw: Any) -> None:
+def list_(app: AppContext, filters: FilterOptions, fmt: str, limit: int | None) -> None:
     """List contacts, filtered by status, topic, sector, language or text."""
     with opened(app) as store:
-        found = store.query(criteria(store, kw), limit=limit)
+        found = store.query(filters.criteria(store), limit=limit)
         if fmt == "csv":
             text, _ = exporting.export_csv(store, found, delimiter=",", bom=False, consent=False)
             click.echo(text, nl=False)
@@ -133,17 +155,36 @@ def show(app: AppContext, email: str, fmt: str, actor: str | None) -> None:
 @click.option("--notes")
 @actor_option
 @pass_app
-def edit(app: AppContext, email: str, actor: str | None, **kw: Any) -> None:
+def edit(
+    app: AppContext,
+    email: str,
+    new_email: str | None,
+    name: str | None,
+    organisation: str | None,
+    sector: str | None,
+    language: str | None,
+    topics: tuple[str, ...],
+    add_topic: tuple[str, ...],
+    remove_topic: tuple[str, ...],
+    notes: str | None,
+    actor: str | None,
+) -> None:
     """Change a contact's details; an empty value ("") clears a field."""
-    add_topics, remove_topics = kw.pop("add_topic"), kw.pop("remove_topic")
-    if kw["topics"] and (add_topics or remove_topics):
+    add_topics, remove_topics = add_topic, remove_topic
+    if topics and (add_topics or remove_topics):
         raise click.UsageError("use --topic to replace the topics, or --add-topic/--remove-topic")
-    changes = {k: v for k, v in kw.items() if v is not None and k not in ("topics", "new_email")}
-    if kw["new_email"] is not None:
-        changes["email"] = kw["new_email"]
+    given = {
+        "email": new_email,
+        "name": name,
+        "organisation": organisation,
+        "sector": sector,
+        "language": language,
+        "notes": notes,
+    }
+    changes: dict[str, str | Sequence[str]] = {k: v for k, v in given.items() if v is not None}
     with opened(app) as store:
-        if kw["topics"]:
-            changes["topics"] = kw["topics"]
+        if topics:
+            changes["topics"] = topics
         elif add_topics or remove_topics:
             contact = store.find(email)
             removed = set(store.check_topics(remove_topics)) if remove_topics else set()
@@ -185,7 +226,7 @@ def unsubscribe(
         )
     who: str | int = email or 0
     if token is not None:
-        from nyhetsbrev.delivery.tokens import InvalidToken, read_token
+        from nyhetsbrev.contacts.tokens import InvalidToken, read_token
 
         try:
             who = read_token(token.strip().rsplit("/", 1)[-1], "unsubscribe")
@@ -231,93 +272,6 @@ def resubscribe(
         click.echo(f'Resubscribed {contact.email} (consent: {source}, evidence "{evidence}").')
     else:
         click.echo(f"{contact.email} is already subscribed; nothing changed.")
-
-
-@contacts.command("import")
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--apply", is_flag=True, help="Write the import (default: a dry run, a report).")
-@click.option(
-    "--map",
-    "mapping",
-    multiple=True,
-    metavar='"COLUMN=FIELD"',
-    help='e.g. --map "Epostadresse=email".',
-)
-@click.option("--status", type=click.Choice(["subscribed", "pending"]), default="subscribed")
-@click.option(
-    "--topic", "topics", multiple=True, help="For rows without topics. Default: nyhetsbrev."
-)
-@click.option(
-    "--lang", "language", type=click.Choice(LANGUAGES), help="For rows without a language."
-)
-@click.option("--evidence", help="Consent evidence for every row. Default: file and line.")
-@click.option("--privacy-notice", metavar="VERSION")
-@click.option("--delimiter", type=click.Choice([";", ",", "tab"]), help="Default: sniffed.")
-@click.option("--encoding", help="Default: UTF-8 (with or without BOM), else Windows-1252.")
-@click.option("--strict", is_flag=True, help="Write nothing if any row is rejected.")
-@click.option("--verbose", is_flag=True, help="List every updated and skipped row.")
-@actor_option
-@pass_app
-def import_(
-    app: AppContext,
-    file: Path,
-    apply: bool,
-    strict: bool,
-    verbose: bool,
-    actor: str | None,
-    **kw: Any,
-) -> None:
-    """Import a CSV from Excel or Outlook: a dry run unless --apply; never resubscribes anyone."""
-    with opened(app) as store:
-        options = ImportOptions(
-            status=kw["status"],
-            topics=store.check_topics(kw["topics"]) if kw["topics"] else None,
-            language=kw["language"],
-            evidence=kw["evidence"],
-            privacy_notice_version=kw["privacy_notice"],
-            actor=current_actor(actor),
-            mapping=kw["mapping"],
-            delimiter=kw["delimiter"],
-            encoding=kw["encoding"],
-        )
-        plan = run_import(store, file, str(file), options, apply=apply, strict=strict)
-    command = "nyhetsbrev contacts import " + shlex.join([str(file), *repeat_args(kw)])
-    click.echo("\n".join(report.import_report(plan, command, verbose=verbose)))
-    if strict and plan.rejected:
-        raise ContactsError(
-            f"{len(plan.rejected)} row{'s' if len(plan.rejected) > 1 else ''} rejected — nothing "
-            "was written (--strict); fix the rows listed above and import again"
-        )
-
-
-@contacts.command()
-@click.argument("file", required=False, type=click.Path(dir_okay=False, allow_dash=True))
-@filter_options
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["csv", "json"]),
-    help="Default: from FILE's name, else csv.",
-)
-@click.option("--delimiter", type=click.Choice([";", ","]), default=";", show_default=True)
-@actor_option
-@pass_app
-def export(
-    app: AppContext, file: str | None, fmt: str | None, delimiter: str, actor: str | None, **kw: Any
-) -> None:
-    """Export contacts to CSV (opens in Excel, æøå intact) or JSON (with consent and events)."""
-    fmt = fmt or ("json" if file and file.lower().endswith(".json") else "csv")
-    with opened(app) as store:
-        text, ids = exporting.export(store, criteria(store, kw), fmt, delimiter=delimiter)
-        target = "standard output" if file in (None, "-") else file
-        if file in (None, "-"):
-            click.echo(text, nl=False)
-        else:
-            Path(file).write_text(text, encoding="utf-8", newline="")
-        store.record_export(ids, actor=current_actor(actor), detail=f"export ({fmt}) to {target}")
-    click.echo(
-        f"Exported {len(ids)} contact{'' if len(ids) == 1 else 's'} to {target} ({fmt}).", err=True
-    )
 
 
 @contacts.command()
@@ -366,3 +320,7 @@ def stats(app: AppContext, fmt: str) -> None:
     click.echo(
         report.stats_json(numbers) if fmt == "json" else "\n".join(report.stats_lines(numbers))
     )
+
+
+contacts.add_command(import_)
+contacts.add_command(export)

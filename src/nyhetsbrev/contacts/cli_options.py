@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from dataclasses import dataclass
+from typing import TypeVar
 
 import click
 
 from nyhetsbrev.cli_support import AppContext
-from nyhetsbrev.contacts.model import LANGUAGES, STATUSES, load_list_settings, publication_file
+from nyhetsbrev.contacts.importing import ImportOptions
+from nyhetsbrev.contacts.model import (
+    LANGUAGES,
+    STATUSES,
+    ContactStatus,
+    load_list_settings,
+    publication_file,
+)
 from nyhetsbrev.contacts.queries import ContactFilter
 from nyhetsbrev.contacts.store import ContactStore, open_store
 
-F = TypeVar("F", bound=Callable[..., Any])
+F = TypeVar("F", bound=Callable[..., object])
 
 
 @contextmanager
@@ -41,10 +50,43 @@ def actor_option(func: F) -> F:
     )(func)
 
 
-def filter_options(func: F) -> F:
-    """`--status --topic --sector --lang --search`, for `list` and `export`."""
+@dataclass(frozen=True)
+class FilterOptions:
+    """`--status --topic --sector --lang --search` as given (for `list` and `export`)."""
+
+    statuses: tuple[ContactStatus, ...] = ()
+    topics: tuple[str, ...] = ()
+    sectors: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ()
+    search: str | None = None
+
+    def criteria(self, store: ContactStore) -> ContactFilter:
+        """The filter, with the topics checked against the publication's."""
+        topics = store.check_topics(self.topics) if self.topics else None
+        return ContactFilter(self.statuses, topics, self.sectors, self.languages, self.search)
+
+
+def filter_options(func: Callable[..., None]) -> Callable[..., None]:
+    """Add the filter options to a command; it receives them as `filters: FilterOptions`."""
+
+    @functools.wraps(func)
+    def with_filters(
+        *args: object,
+        statuses: tuple[str, ...],
+        topics: tuple[str, ...],
+        sectors: tuple[str, ...],
+        languages: tuple[str, ...],
+        search: str | None,
+        **kwargs: object,
+    ) -> None:
+        states = tuple(ContactStatus(s) for s in statuses)
+        filters = FilterOptions(states, topics, sectors, languages, search)
+        func(*args, filters=filters, **kwargs)
+
     options = [
-        click.option("--status", "statuses", multiple=True, type=click.Choice(STATUSES)),
+        click.option(
+            "--status", "statuses", multiple=True, type=click.Choice([s.value for s in STATUSES])
+        ),
         click.option("--topic", "topics", multiple=True, metavar="TOPIC"),
         click.option("--sector", "sectors", multiple=True, metavar="SECTOR"),
         click.option("--lang", "languages", multiple=True, type=click.Choice(LANGUAGES)),
@@ -52,27 +94,28 @@ def filter_options(func: F) -> F:
             "--search", metavar="TEXT", help="In email, name, organisation, sector, notes."
         ),
     ]
+    command: Callable[..., None] = with_filters
     for option in reversed(options):
-        func = option(func)
-    return func
+        command = option(command)
+    return command
 
 
-def criteria(store: ContactStore, kw: dict[str, Any]) -> ContactFilter:
-    """The filter named by `filter_options`."""
-    topics = store.check_topics(kw["topics"]) if kw["topics"] else None
-    return ContactFilter(kw["statuses"], topics, kw["sectors"], kw["languages"], kw["search"])
-
-
-def repeat_args(kw: dict[str, Any]) -> list[str]:
+def repeat_args(options: ImportOptions, topics: tuple[str, ...]) -> list[str]:
     """The options of this import, to repeat in the 'run it with --apply' hint."""
     args: list[str] = []
-    for item in kw["mapping"]:
+    for item in options.mapping:
         args += ["--map", item]
-    for topic in kw["topics"]:
+    for topic in topics:
         args += ["--topic", topic]
-    for name in ("status", "language", "evidence", "privacy_notice", "delimiter", "encoding"):
-        value = kw[name]
-        if value is not None and not (name == "status" and value == "subscribed"):
-            flag = {"language": "--lang"}.get(name, "--" + name.replace("_", "-"))
+    named = (
+        ("--status", None if options.status == ContactStatus.SUBSCRIBED else options.status),
+        ("--lang", options.language),
+        ("--evidence", options.evidence),
+        ("--privacy-notice", options.privacy_notice_version),
+        ("--delimiter", options.delimiter),
+        ("--encoding", options.encoding),
+    )
+    for flag, value in named:
+        if value is not None:
             args += [flag, value]
     return args

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from nyhetsbrev.contacts import model
+from nyhetsbrev.contacts import addresses, model
+from nyhetsbrev.contacts.addresses import InvalidEmail
 from nyhetsbrev.contacts.database import write_transaction as _write
-from nyhetsbrev.contacts.model import Contact, InvalidEmail, Status, now
+from nyhetsbrev.contacts.model import Contact, ContactStatus, now
 from nyhetsbrev.contacts.queries import contact_where
 from nyhetsbrev.contacts.schema.tables import consents, contact_topics, contacts, events
 from nyhetsbrev.errors import ContactsError
@@ -28,7 +30,7 @@ class StoreBase:
         self.privacy_notice_version = privacy_notice_version
 
     def _by_email(self, conn: Connection, email: str, *, lock: bool = False) -> Contact | None:
-        where = contacts.c.email_normalised == model.normalise_email(email)
+        where = contacts.c.email_normalised == addresses.normalise_email(email)
         if lock:
             lock_row(conn, where)
         return contact_where(conn, where)
@@ -53,8 +55,8 @@ class StoreBase:
     def _transition(
         self,
         email_or_id: str | int,
-        to: Status,
-        allowed: set[str],
+        to: ContactStatus,
+        allowed: set[ContactStatus],
         kind: str,
         actor: str,
         detail: str,
@@ -134,7 +136,7 @@ class StoreBase:
 
 def check_email(email: str) -> tuple[str, str]:
     try:
-        return model.check_email(email)
+        return addresses.check_email(email)
     except InvalidEmail as exc:
         raise ContactsError(str(exc)) from None
 
@@ -154,7 +156,7 @@ def language_code(value: str) -> str:
 
 
 def already_there(contact: Contact) -> ContactsError:
-    if contact.status in ("unsubscribed", "bounced"):
+    if contact.status in (ContactStatus.UNSUBSCRIBED, ContactStatus.BOUNCED):
         return ContactsError(
             f"{contact.email} is on the list as {contact.status} — if they have asked to receive "
             f'mailings again, run: nyhetsbrev contacts resubscribe {contact.email} --evidence "…"'
@@ -171,7 +173,31 @@ def lock_row(conn: Connection, where: sa.ColumnElement[bool]) -> None:
         conn.execute(sa.select(contacts.c.id).where(where).with_for_update())
 
 
-def set_status(conn: Connection, contact_id: int, status: Status, at: Any) -> None:
+def insert_contact(
+    conn: Connection,
+    given: str,
+    normalised: str,
+    status: ContactStatus,
+    at: datetime,
+    values: Mapping[str, str | None],
+) -> int:
+    """Insert a contact row (no topics, consent or log yet); its new id."""
+    contact_id: int = conn.execute(
+        contacts.insert()
+        .returning(contacts.c.id)
+        .values(
+            email=given,
+            email_normalised=normalised,
+            status=status,
+            created_at=at,
+            updated_at=at,
+            **values,
+        )
+    ).scalar_one()
+    return contact_id
+
+
+def set_status(conn: Connection, contact_id: int, status: ContactStatus, at: Any) -> None:
     conn.execute(
         contacts.update().where(contacts.c.id == contact_id).values(status=status, updated_at=at)
     )

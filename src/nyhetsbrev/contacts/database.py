@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +58,11 @@ class UTCDateTime(sa.types.TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+def states_check(column: str, states: type[StrEnum]) -> str:
+    """The CHECK constraint text that allows `column` only the values of `states`."""
+    return f"{column} IN ({', '.join(repr(str(state.value)) for state in states)})"
 
 
 def _sqlite_lower(value: object) -> object:

@@ -11,16 +11,16 @@ the writes are `executemany` batches: no query per row.
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from nyhetsbrev.contacts import model
+from nyhetsbrev.contacts import addresses, model
 from nyhetsbrev.contacts.csvinput import FIELDS, CsvTable, map_columns, read_csv
 from nyhetsbrev.contacts.database import insert_many, read_transaction, write_transaction
 from nyhetsbrev.contacts.schema.tables import consents, contact_topics, contacts, events
@@ -28,6 +28,7 @@ from nyhetsbrev.contacts.store import ContactStore
 from nyhetsbrev.contacts.suppression import Suppressor
 
 BATCH = 5000
+T = TypeVar("T")
 _UPDATABLE = ("name", "organisation", "sector", "language", "notes")
 
 
@@ -35,7 +36,7 @@ _UPDATABLE = ("name", "organisation", "sector", "language", "notes")
 class ImportOptions:
     """What the command line says about the rows (defaults for what the file does not say)."""
 
-    status: model.Status = "subscribed"
+    status: model.ContactStatus = model.ContactStatus.SUBSCRIBED
     topics: tuple[str, ...] | None = None  # --topic; None: `nyhetsbrev` for new contacts only
     language: str | None = None  # --lang, for new contacts whose row names none
     evidence: str | None = None  # --evidence; None: "imported from FILE, line N"
@@ -56,7 +57,7 @@ class Row:
     normalised: str
     fields: dict[str, str | None]
     topics: tuple[str, ...] | None
-    status: model.Status
+    status: model.ContactStatus
 
 
 @dataclass(frozen=True)
@@ -119,8 +120,8 @@ def parse_rows(
             rejected.append(Outcome(line, raw_email, reason))
             continue
         try:
-            given, normalised = model.check_email(raw_email)
-        except model.InvalidEmail as exc:
+            given, normalised = addresses.check_email(raw_email)
+        except addresses.InvalidEmail as exc:
             what = f"{exc} — correct the address" if raw_email else "no email address — add one"
             rejected.append(Outcome(line, raw_email, f"{what}, or remove the row"))
             continue
@@ -133,11 +134,10 @@ def parse_rows(
         except ValueError as exc:
             rejected.append(Outcome(line, given, f"{given}: {exc}"))
             continue
-        if status not in ("subscribed", "pending"):
+        if status not in model.NEW_STATUSES:
             skipped.append(Outcome(line, given, f"marked {status} in the file"))
             continue
-        state: model.Status = "pending" if status == "pending" else "subscribed"
-        rows.append(Row(line, given, normalised, fields, topics or options.topics, state))
+        rows.append(Row(line, given, normalised, fields, topics or options.topics, status))
     return rows, skipped, rejected
 
 
@@ -157,7 +157,9 @@ class _CellReader:
         # field → column; a field the file lacks points past the end (an empty cell)
         self._index = {f: columns.get(f, -1) for f in FIELDS}
 
-    def values(self, cells: list[str]) -> tuple[dict[str, str | None], tuple[str, ...] | None, str]:
+    def values(
+        self, cells: list[str]
+    ) -> tuple[dict[str, str | None], tuple[str, ...] | None, model.ContactStatus]:
         """`(fields, topics or None, status)` of one row; ValueError for a value it cannot use."""
         stripped = [c.strip() for c in cells]
         stripped.append("")  # where absent columns point
@@ -185,33 +187,29 @@ class _CellReader:
                 f'unknown status "{cell("status")}" — use {", ".join(model.STATUSES)} '
                 "or leave it empty"
             )
-        return fields, self._topic_list(cell("topics")), status or self.options.status
+        state = model.ContactStatus(status) if status else self.options.status
+        return fields, self._topic_list(cell("topics")), state
 
     def _language(self, text: str) -> str | None:
-        if not text:
-            return None
-        if text not in self._languages:
-            try:
-                self._languages[text] = model.parse_language(text)
-            except ValueError as exc:
-                self._languages[text] = exc
-        found = self._languages[text]
-        if isinstance(found, ValueError):
-            raise found
-        return found
+        return _once(self._languages, text, model.parse_language) if text else None
 
     def _topic_list(self, text: str) -> tuple[str, ...] | None:
         if not text:
             return None
-        if text not in self._topics:
-            try:
-                self._topics[text] = model.parse_topics([text], self.known_topics)
-            except ValueError as exc:
-                self._topics[text] = exc
-        found = self._topics[text]
-        if isinstance(found, ValueError):
-            raise found
-        return found
+        return _once(self._topics, text, lambda t: model.parse_topics([t], self.known_topics))
+
+
+def _once(cache: dict[str, T | ValueError], text: str, parse: Callable[[str], T]) -> T:
+    """`parse(text)`, computed once per distinct text (its ValueError too)."""
+    if text not in cache:
+        try:
+            cache[text] = parse(text)
+        except ValueError as exc:
+            cache[text] = exc
+    found = cache[text]
+    if isinstance(found, ValueError):
+        raise found
+    return found
 
 
 def plan_import(
@@ -241,7 +239,7 @@ def plan_import(
                 plan.added.append(row)
             continue
         contact_id, status, *old_values = old
-        if status in ("unsubscribed", "bounced"):
+        if status in (model.ContactStatus.UNSUBSCRIBED, model.ContactStatus.BOUNCED):
             plan.skipped.append(Outcome(row.line, row.email, f"already {status}"))
             continue
         before = dict(zip(_UPDATABLE, old_values, strict=True))

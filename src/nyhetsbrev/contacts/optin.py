@@ -6,10 +6,17 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 
-from nyhetsbrev.contacts import model
-from nyhetsbrev.contacts.core import StoreBase, check_email, log, set_status, set_topics
+from nyhetsbrev.contacts import addresses, model
+from nyhetsbrev.contacts.core import (
+    StoreBase,
+    check_email,
+    insert_contact,
+    log,
+    set_status,
+    set_topics,
+)
 from nyhetsbrev.contacts.database import write_transaction as _write
-from nyhetsbrev.contacts.model import Contact, now
+from nyhetsbrev.contacts.model import Contact, ContactStatus, now
 from nyhetsbrev.contacts.schema.tables import consents, contacts
 from nyhetsbrev.contacts.suppression import Suppressor
 
@@ -41,28 +48,19 @@ class OptInMixin(StoreBase):
         with _write(self.engine) as conn:
             at = now()
             contact = self._by_email(conn, given, lock=True)
-            if contact is not None and contact.status == "subscribed":
+            if contact is not None and contact.status == ContactStatus.SUBSCRIBED:
                 return contact
             if contact is None:
-                contact_id: int = conn.execute(
-                    contacts.insert()
-                    .returning(contacts.c.id)
-                    .values(
-                        email=given,
-                        email_normalised=normalised,
-                        status="pending",
-                        created_at=at,
-                        updated_at=at,
-                        **values,
-                    )
-                ).scalar_one()
+                contact_id = insert_contact(
+                    conn, given, normalised, ContactStatus.PENDING, at, values
+                )
             else:
                 contact_id = contact.id
                 update = {k: v for k, v in values.items() if v is not None and k != "sector"}
                 conn.execute(
                     contacts.update()
                     .where(contacts.c.id == contact_id)
-                    .values(status="pending", updated_at=at, **update)
+                    .values(status=ContactStatus.PENDING, updated_at=at, **update)
                 )
             set_topics(conn, contact_id, chosen)
             self._consent(conn, contact_id, "web-form", actor, evidence, privacy_notice_version, at)
@@ -75,10 +73,10 @@ class OptInMixin(StoreBase):
         """Confirm a pending sign-up: True if it became subscribed (False if not pending)."""
         with _write(self.engine) as conn:
             contact = self._require(conn, contact_id, lock=True)
-            if contact.status != "pending":
+            if contact.status != ContactStatus.PENDING:
                 return False
             at = now()
-            set_status(conn, contact.id, "subscribed", at)
+            set_status(conn, contact.id, ContactStatus.SUBSCRIBED, at)
             latest = sa.select(sa.func.max(consents.c.id)).where(
                 consents.c.contact_id == contact.id
             )
@@ -87,6 +85,6 @@ class OptInMixin(StoreBase):
                 .where(consents.c.id == latest.scalar_subquery())
                 .values(confirmed_at=at)
             )
-            Suppressor(conn).lift([model.normalise_email(contact.email)])
+            Suppressor(conn).lift([addresses.normalise_email(contact.email)])
             log(conn, contact.id, "confirmed", actor, evidence or "confirmed by the link sent", at)
             return True

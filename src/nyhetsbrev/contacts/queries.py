@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import cast
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from nyhetsbrev.contacts.database import read_transaction
-from nyhetsbrev.contacts.model import Consent, Contact, Event, Status
+from nyhetsbrev.contacts.model import Consent, Contact, ContactStatus, Event
 from nyhetsbrev.contacts.schema.tables import (
     consents,
     contact_topics,
@@ -30,7 +29,7 @@ class ContactFilter:
     Empty criteria (None or empty) do not filter.
     """
 
-    statuses: Sequence[str] | None = None
+    statuses: Sequence[ContactStatus] | None = None
     topics: Sequence[str] | None = None
     sectors: Sequence[str] | None = None
     languages: Sequence[str] | None = None
@@ -95,7 +94,7 @@ def fetch_contacts(
         query = query.limit(limit)
     return [
         Contact(id_, email, name, org, sector, lang, _topic_tuple(topics),
-                cast(Status, status), notes, created, updated)
+                ContactStatus(status), notes, created, updated)
         for id_, email, name, org, sector, lang, status, notes, created, updated, topics
         in conn.execute(query).all()
     ]  # fmt: skip

@@ -13,27 +13,28 @@ The interface other subsystems use (delivery, web):
         store.update_preferences(pending.id, ["nyhetsbrev"], "nn")
 
 `store.engine` and `store.metadata` let another subsystem add tables (with foreign keys to
-`contacts.id`) through `schema.migrations.register_migrations`. A table that holds anything about
-a contact must either reference `contacts.id` with ON DELETE CASCADE or register an erasure hook
-(`register_erasure_hook`), so that `erase` stays real.
+`contacts.id`) through `schema.migrations.register_migrations`, which the subsystem calls when it
+is imported: the contact list never imports the layers above it. A table that holds anything about
+a contact must either reference `contacts.id` with ON DELETE CASCADE or be declared in a migration
+with `erasure.declare_personal_table`, so that `erase` stays real in every process.
 """
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Engine
 
-from nyhetsbrev.contacts import model
+from nyhetsbrev.contacts import addresses, model
 from nyhetsbrev.contacts.core import (
     already_there,
     check_email,
     check_source,
+    insert_contact,
     log,
     set_status,
     set_topics,
@@ -45,7 +46,16 @@ from nyhetsbrev.contacts.database import (
     read_transaction,
 )
 from nyhetsbrev.contacts.database import write_transaction as _write
-from nyhetsbrev.contacts.model import DEFAULT_TOPICS, Consent, Contact, Event, Status, now
+from nyhetsbrev.contacts.erasure import erase_elsewhere
+from nyhetsbrev.contacts.model import (
+    DEFAULT_TOPICS,
+    NEW_STATUSES,
+    Consent,
+    Contact,
+    ContactStatus,
+    Event,
+    now,
+)
 from nyhetsbrev.contacts.optin import OptInMixin
 from nyhetsbrev.contacts.queries import (
     ContactFilter,
@@ -62,14 +72,6 @@ from nyhetsbrev.contacts.suppression import Suppressor
 from nyhetsbrev.errors import ContactsError
 
 EDITABLE = ("email", "name", "organisation", "sector", "language", "topics", "notes")
-ErasureHook = Callable[[Connection, Contact], None]
-_erasure_hooks: list[ErasureHook] = []
-
-
-def register_erasure_hook(hook: ErasureHook) -> None:
-    """Call `hook(conn, contact)` inside the erasure transaction, before the contact is deleted."""
-    if hook not in _erasure_hooks:
-        _erasure_hooks.append(hook)
 
 
 @dataclass(frozen=True)
@@ -80,12 +82,6 @@ class Erasure:
     consents: int
     events: int
     newly_suppressed: bool
-
-
-# Subsystems that keep tables about contacts in this database (the sending ledger). They are
-# imported before migrating, so whichever command opens the database — `contacts erase`,
-# `send`, `serve` — every table exists and every erasure hook runs.
-EXTENSIONS: tuple[str, ...] = ("nyhetsbrev.delivery.schema",)
 
 
 def open_store(
@@ -100,8 +96,6 @@ def open_store(
     `topics` are the publication's topics (default: the three KOM topics); contacts may only
     have these. `privacy_notice_version` is recorded in consent records that do not name one.
     """
-    for module in EXTENSIONS:
-        importlib.import_module(module)
     engine = create_engine(url)
     try:
         migrate(engine)
@@ -166,7 +160,7 @@ class ContactStore(OptInMixin):
 
     def audience(
         self,
-        status: str | Sequence[str] | None = "subscribed",
+        status: ContactStatus | Sequence[ContactStatus] | None = ContactStatus.SUBSCRIBED,
         topics: Sequence[str] | None = ("nyhetsbrev",),
         sectors: Sequence[str] | None = None,
         languages: Sequence[str] | None = None,
@@ -201,7 +195,7 @@ class ContactStore(OptInMixin):
     def suppression(self, email: str) -> sa.Row[Any] | None:
         """The suppression entry (`created_at`, `actor`, `reason`) of an erased address, or None."""
         with read_transaction(self.engine) as conn:
-            return Suppressor(conn).find(model.normalise_email(email))
+            return Suppressor(conn).find(addresses.normalise_email(email))
 
     # --- changing ---------------------------------------------------------------------------
 
@@ -215,7 +209,7 @@ class ContactStore(OptInMixin):
         sector: str | None = None,
         language: str | None = None,
         topics: Sequence[str] | None = None,
-        status: Status = "subscribed",
+        status: ContactStatus = ContactStatus.SUBSCRIBED,
         notes: str | None = None,
         source: str = "manual",
         evidence: str | None = None,
@@ -228,7 +222,7 @@ class ContactStore(OptInMixin):
         `evidence` of the person's fresh request.
         """
         given, normalised = check_email(email)
-        if status not in ("subscribed", "pending"):
+        if status not in NEW_STATUSES:
             raise ContactsError(f'a new contact is "subscribed" or "pending", not "{status}"')
         check_source(source)
         values = self._values(name, organisation, sector, language, notes)
@@ -249,23 +243,12 @@ class ContactStore(OptInMixin):
                 suppressor.lift([normalised])
             at = now()
             try:
-                contact_id: int = conn.execute(
-                    contacts.insert()
-                    .returning(contacts.c.id)
-                    .values(
-                        email=given,
-                        email_normalised=normalised,
-                        status=status,
-                        created_at=at,
-                        updated_at=at,
-                        **values,
-                    )
-                ).scalar_one()
+                contact_id = insert_contact(conn, given, normalised, status, at, values)
             except sa.exc.IntegrityError:
                 raise ContactsError(f"{given} was added by someone else just now") from None
             set_topics(conn, contact_id, chosen)
             self._consent(conn, contact_id, source, actor, evidence, privacy_notice_version, at)
-            kind = "subscribed" if status == "subscribed" else "requested"
+            kind = "subscribed" if status == ContactStatus.SUBSCRIBED else "requested"
             log(conn, contact_id, kind, actor, f"added ({source})", at)
             return self._require(conn, contact_id)
 
@@ -288,7 +271,7 @@ class ContactStore(OptInMixin):
             row: dict[str, Any] = {f: getattr(new, f) for f in changed if f != "topics"}
             if "email" in changed:
                 given, normalised = check_email(new.email)
-                if normalised != model.normalise_email(contact.email):
+                if normalised != addresses.normalise_email(contact.email):
                     other = self._by_email(conn, given)
                     if other is not None:
                         raise ContactsError(f"{given} is already on the list (contact #{other.id})")
@@ -326,8 +309,8 @@ class ContactStore(OptInMixin):
         detail = source + (f": {reason}" if reason else "")
         return self._transition(
             email_or_id,
-            "unsubscribed",
-            {"pending", "subscribed", "bounced"},
+            ContactStatus.UNSUBSCRIBED,
+            {ContactStatus.PENDING, ContactStatus.SUBSCRIBED, ContactStatus.BOUNCED},
             "unsubscribed",
             actor,
             detail,
@@ -336,7 +319,12 @@ class ContactStore(OptInMixin):
     def mark_bounced(self, contact_id: int, *, actor: str, reason: str) -> bool:
         """Mark a subscribed or pending contact as bounced; True if it changed."""
         return self._transition(
-            contact_id, "bounced", {"pending", "subscribed"}, "bounced", actor, reason
+            contact_id,
+            ContactStatus.BOUNCED,
+            {ContactStatus.PENDING, ContactStatus.SUBSCRIBED},
+            "bounced",
+            actor,
+            reason,
         )
 
     def resubscribe(
@@ -358,10 +346,10 @@ class ContactStore(OptInMixin):
             )
         with _write(self.engine) as conn:
             contact = self._require(conn, email_or_id, lock=True)
-            if contact.status == "subscribed":
+            if contact.status == ContactStatus.SUBSCRIBED:
                 return False
             at = now()
-            set_status(conn, contact.id, "subscribed", at)
+            set_status(conn, contact.id, ContactStatus.SUBSCRIBED, at)
             self._consent(conn, contact.id, source, actor, evidence, privacy_notice_version, at)
             log(conn, contact.id, "subscribed", actor, f"resubscribed ({source})", at)
             return True
@@ -371,13 +359,12 @@ class ContactStore(OptInMixin):
 
         Works for addresses not on the list too: they are suppressed all the same.
         """
-        normalised = model.normalise_email(email)
+        normalised = addresses.normalise_email(email)
         with _write(self.engine) as conn:
             contact = self._by_email(conn, email, lock=True)
             counts = (0, 0)
             if contact is not None:
-                for hook in _erasure_hooks:
-                    hook(conn, contact)
+                erase_elsewhere(conn, contact)
                 counts = (len(consents_of(conn, contact.id)), len(events_of(conn, contact.id)))
                 conn.execute(contacts.delete().where(contacts.c.id == contact.id))
             newly = Suppressor(conn).add(normalised, actor=actor)

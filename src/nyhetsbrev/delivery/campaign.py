@@ -22,10 +22,11 @@ from datetime import datetime, timedelta
 
 from nyhetsbrev.contacts.model import now
 from nyhetsbrev.contacts.store import ContactStore
+from nyhetsbrev.contacts.tokens import make_token, secret_key
 from nyhetsbrev.delivery.ledger import Ledger
 from nyhetsbrev.delivery.message import MessageTemplate, Recipient, check_address
 from nyhetsbrev.delivery.schema import Campaign, Claimed, Outcome, Pending
-from nyhetsbrev.delivery.tokens import make_token, secret_key
+from nyhetsbrev.delivery.states import CampaignStatus, DeliveryStatus
 from nyhetsbrev.delivery.transport import RateLimiter, SendResult, SmtpTransport
 from nyhetsbrev.errors import DeliveryError
 
@@ -95,7 +96,7 @@ class Summary:
     """What a run did, for the final lines and the exit status."""
 
     campaign: Campaign
-    counts: dict[str, int]
+    counts: dict[DeliveryStatus, int]
     sent_now: int = 0
     stopped: str | None = None  # why the run paused (None: finished)
     interrupted: bool = False
@@ -278,7 +279,7 @@ class Sender:
                     continue
                 errors_in_row += 1
                 summary.last_error = outcome.reply
-                if outcome.status == "pending":
+                if outcome.status == DeliveryStatus.PENDING:
                     retry = self.limits.retry_delay * 2 ** max(0, item.attempts)
                     later = replace(item, attempts=item.attempts + 1)
                     heapq.heappush(deferred, (time.monotonic() + retry, item.id, later))
@@ -306,8 +307,8 @@ class Sender:
             self.ledger.close()
             self.transport.close()
             summary.counts = self.ledger.counts(self.campaign.id)
-            left = summary.counts["pending"] + summary.counts["sending"]
-            status = "paused" if (summary.stopped or left) else "finished"
+            left = summary.counts[DeliveryStatus.PENDING] + summary.counts[DeliveryStatus.SENDING]
+            status = CampaignStatus.PAUSED if (summary.stopped or left) else CampaignStatus.FINISHED
             self.ledger.set_status(
                 self.campaign.id, status, summary.stopped, expect_owner=self._owner
             )
@@ -329,7 +330,9 @@ class Sender:
         try:
             check_address(claimed.email)
         except DeliveryError as exc:
-            return Outcome(item.id, "failed", None, redact(str(exc), claimed.email)), None
+            return Outcome(
+                item.id, DeliveryStatus.FAILED, None, redact(str(exc), claimed.email)
+            ), None
         token = make_token("unsubscribe", item.contact_id, key=self._key)
         url = self.template.unsubscribe_url(token)
         rendered = self.template.render(
@@ -340,17 +343,21 @@ class Sender:
             result = self.transport.send(self.template.sender.email, claimed.email, data)
         except DeliveryError:
             # the server could not be used at all: this recipient was never reached
-            self.ledger.record(Outcome(item.id, "pending", None, "not sent: SMTP server unusable"))
+            self.ledger.record(
+                Outcome(item.id, DeliveryStatus.PENDING, None, "not sent: SMTP server unusable")
+            )
             raise
         reply = redact(result.reply, claimed.email)
         attempts = item.attempts + 1
         if result.outcome == "sent":
-            return Outcome(item.id, "sent", result.code, reply), result
+            return Outcome(item.id, DeliveryStatus.SENT, result.code, reply), result
         if result.outcome == "uncertain":
-            return Outcome(item.id, "uncertain", result.code or None, reply), result
+            return Outcome(item.id, DeliveryStatus.UNCERTAIN, result.code or None, reply), result
         if result.outcome == "temporary" and attempts < self.limits.max_attempts:
-            return Outcome(item.id, "pending", result.code, reply), result
-        return Outcome(item.id, "failed", result.code, reply, result.hard_bounce), result
+            return Outcome(item.id, DeliveryStatus.PENDING, result.code, reply), result
+        return Outcome(
+            item.id, DeliveryStatus.FAILED, result.code, reply, result.hard_bounce
+        ), result
 
     def _bounced(self, contact_id: int, reply: str) -> bool:
         count = self.ledger.hard_bounces(contact_id)

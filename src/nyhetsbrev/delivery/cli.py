@@ -8,25 +8,31 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
-from typing import Any
 
 import click
 
 from nyhetsbrev.cli_support import AppContext, pass_app
 from nyhetsbrev.contacts.model import LANGUAGES
+from nyhetsbrev.contacts.store import ContactStore
 from nyhetsbrev.delivery import send as steps
 from nyhetsbrev.delivery.campaign import (
     BOUNCES_TO_MARK,
-    Audience,
-    Limits,
     Sender,
     Summary,
     count_audience,
 )
 from nyhetsbrev.delivery.dryrun import print_dry_run, write_emls
 from nyhetsbrev.delivery.ledger import Ledger
+from nyhetsbrev.delivery.options import (
+    DEFAULT_DAILY_CAP,
+    DEFAULT_MAX_ERRORS,
+    DEFAULT_RATE,
+    DEFAULT_RETRY_DELAY,
+    SendOptions,
+)
 from nyhetsbrev.delivery.prepare import Prepared, prepare
 from nyhetsbrev.delivery.reports import duration, list_rows, write_report
+from nyhetsbrev.delivery.states import CampaignStatus, DeliveryStatus
 from nyhetsbrev.errors import DeliveryError
 from nyhetsbrev.workspace import Workspace
 
@@ -99,7 +105,7 @@ from nyhetsbrev.workspace import Workspace
     "--rate",
     type=click.FloatRange(min=0),
     metavar="N",
-    default=30,
+    default=DEFAULT_RATE,
     show_default=True,
     help="Messages a minute (Microsoft 365 allows 30); 0: no limit.",
 )
@@ -107,7 +113,7 @@ from nyhetsbrev.workspace import Workspace
     "--daily-cap",
     type=click.IntRange(min=1),
     metavar="N",
-    default=10_000,
+    default=DEFAULT_DAILY_CAP,
     show_default=True,
     help="Messages in 24 hours, all campaigns together; the send pauses there.",
 )
@@ -115,20 +121,40 @@ from nyhetsbrev.workspace import Workspace
     "--max-errors",
     type=click.IntRange(min=1),
     metavar="N",
-    default=10,
+    default=DEFAULT_MAX_ERRORS,
     show_default=True,
     help="Pause after this many failed deliveries in a row.",
 )
 @click.option(
     "--retry-delay",
     type=click.FloatRange(min=0),
-    default=60,
+    default=DEFAULT_RETRY_DELAY,
     show_default=True,
     metavar="SECONDS",
     help="First wait before retrying a 4xx (doubles each time).",
 )
 @pass_app
-def send(app: AppContext, issue_id: str, **opts: Any) -> None:
+def send(
+    app: AppContext,
+    issue_id: str,
+    confirm: bool,
+    tests: tuple[str, ...],
+    resume: bool,
+    resend_uncertain: bool,
+    retry_failed: bool,
+    new_campaign: bool,
+    again: bool,
+    attach_pdf: bool,
+    topics: tuple[str, ...],
+    sectors: tuple[str, ...],
+    languages: tuple[str, ...],
+    allow_warnings: bool,
+    write_eml: Path | None,
+    rate: float,
+    daily_cap: int,
+    max_errors: int,
+    retry_delay: float,
+) -> None:
     """Send an issue to the contact list. Without --confirm or --test: a dry run.
 
     \b
@@ -137,53 +163,54 @@ def send(app: AppContext, issue_id: str, **opts: Any) -> None:
     nyhetsbrev send 2025-q1 --confirm             send, with progress and a report
     nyhetsbrev send 2025-q1 --resume              continue after a crash, Ctrl-C or pause
     """
-    _check_usage(opts)
-    ws = app.workspace
-    audience = Audience(
-        tuple(opts["topics"]) or ("nyhetsbrev",),
-        tuple(opts["sectors"]),
-        tuple(opts["languages"]),
-        opts["again"],
-    )
-    limits = Limits(
-        opts["rate"], opts["daily_cap"], opts["max_errors"], retry_delay=opts["retry_delay"]
-    )
+    opts = SendOptions(
+        issue_id, confirm, tests, resume, resend_uncertain, retry_failed, new_campaign, again,
+        attach_pdf, topics, sectors, languages, allow_warnings, write_eml, rate, daily_cap,
+        max_errors, retry_delay,
+    )  # fmt: skip
+    opts.check_usage()
+    run_send(app, opts)
+
+
+def run_send(app: AppContext, opts: SendOptions) -> None:
+    """A dry run, a test send, or a real (new or resumed) campaign, as `opts` say."""
+    ws, issue_id = app.workspace, opts.issue_id
+    audience, limits = opts.audience(), opts.limits()
     with steps.open_ledger(ws) as (store, ledger):
-        attach = opts["attach_pdf"]
-        if opts["resume"]:
-            again = opts["resend_uncertain"] or opts["retry_failed"]
+        attach = opts.attach_pdf
+        if opts.resume:
+            again = opts.resend_uncertain or opts.retry_failed
             found = steps.resumable(ledger, issue_id, finished_too=again)
             attach = bool(found and found.attach_pdf)
         prepared = prepare(ws, issue_id, attach_pdf=attach)
         _show_warnings(prepared)
-        real = opts["confirm"] or opts["resume"]
-        if not (real or opts["tests"]):
+        if opts.dry_run:
             counted = count_audience(store, ledger, issue_id, audience)
             print_dry_run(
                 ws, prepared, ledger, audience, limits, counted.recipients, counted.already, opts
             )
-            if opts["write_eml"]:
-                write_emls(ws, prepared, store, audience, ledger, opts["write_eml"])
+            if opts.write_eml:
+                write_emls(ws, prepared, store, audience, ledger, opts.write_eml)
             return
-        problems = steps.readiness(prepared, allow_warnings=opts["allow_warnings"], real=real)
+        problems = steps.readiness(prepared, allow_warnings=opts.allow_warnings, real=opts.real)
         if problems:
-            what = "send for real" if real else "send a test"
+            what = "send for real" if opts.real else "send a test"
             raise DeliveryError(f"cannot {what} yet:\n  - " + "\n  - ".join(problems))
-        if opts["tests"]:
-            _test_send(prepared, store, list(opts["tests"]))
+        if opts.tests:
+            _test_send(prepared, store, list(opts.tests))
             return
-        if opts["resume"]:
+        if opts.resume:
             started = steps.resume(
                 prepared,
                 store,
                 ledger,
                 limits,
-                resend_uncertain=opts["resend_uncertain"],
-                retry_failed=opts["retry_failed"],
+                resend_uncertain=opts.resend_uncertain,
+                retry_failed=opts.retry_failed,
             )
         else:
             started = steps.start(
-                prepared, store, ledger, audience, limits, new_campaign=opts["new_campaign"]
+                prepared, store, ledger, audience, limits, new_campaign=opts.new_campaign
             )
         _announce(ledger, started)
         try:
@@ -194,40 +221,9 @@ def send(app: AppContext, issue_id: str, **opts: Any) -> None:
             raise DeliveryError(
                 f"{exc.message}\nCampaign {started.campaign.id} is paused (report: "
                 f"{ws.relative(path)}). To continue, run: "
-                f"{_resume_command(app, issue_id, opts, prepared)}"
+                f"{_resume_command(app, opts, prepared)}"
             ) from None
-        _finish(app, ws, ledger, summary, issue_id, opts, prepared)
-
-
-def _check_usage(opts: dict[str, Any]) -> None:
-    given = {"confirm": opts["confirm"], "test": bool(opts["tests"]), "resume": opts["resume"]}
-    modes = [name for name, on in given.items() if on]
-    if len(modes) > 1:
-        raise click.UsageError(f"choose one of --{' or --'.join(modes)}")
-    rules = (
-        ("resend_uncertain", "resume"),
-        ("retry_failed", "resume"),
-        ("new_campaign", "confirm"),
-    )
-    for option, needs in rules:
-        if opts[option] and not opts[needs]:
-            flag = option.replace("_", "-")
-            raise click.UsageError(f"--{flag} goes with --{needs}")
-    if opts["write_eml"] and modes:
-        raise click.UsageError(
-            "--write-eml is for the dry run: leave out --confirm/--test/--resume"
-        )
-    if opts["resume"] and (
-        opts["topics"]
-        or opts["sectors"]
-        or opts["languages"]
-        or opts["again"]
-        or opts["attach_pdf"]
-    ):
-        raise click.UsageError(
-            "--resume continues the campaign with the audience and attachment it began with: "
-            "leave out --topic, --sector, --lang, --again and --attach-pdf"
-        )
+        _finish(app, ws, ledger, summary, opts, prepared)
 
 
 def _show_warnings(prepared: Prepared) -> None:
@@ -236,11 +232,11 @@ def _show_warnings(prepared: Prepared) -> None:
     print_findings(prepared.warnings)
 
 
-def _test_send(prepared: Prepared, store: Any, addresses: list[str]) -> None:
+def _test_send(prepared: Prepared, store: ContactStore, addresses: list[str]) -> None:
     sent = 0
     for address, result in steps.test_send(prepared, store, addresses):
         click.echo(f"{address}: {result.outcome} — {result.reply}")
-        sent += result.outcome == "sent"
+        sent += result.outcome == "sent"  # the SMTP outcome (transport.Outcome)
     click.echo(
         f'Sent {sent} test message(s) of {len(addresses)}, subject "[TEST] '
         f'{prepared.subject}". Nothing was sent to the list.'
@@ -258,13 +254,13 @@ def _announce(ledger: Ledger, started: steps.Started) -> None:
             f"{started.newly_uncertain} delivery(ies) were interrupted mid-transaction "
             f"and are now uncertain; {started.requeued} put back in the queue."
         )
-    uncertain = ledger.counts(campaign.id)["uncertain"]
+    uncertain = ledger.counts(campaign.id)[DeliveryStatus.UNCERTAIN]
     if uncertain:
         click.echo(
             f"Uncertain (may or may not have arrived; sent again only with "
             f"--resend-uncertain): {uncertain}"
         )
-        list_rows(ledger, campaign.id, "uncertain", uncertain)
+        list_rows(ledger, campaign.id, DeliveryStatus.UNCERTAIN, uncertain)
     click.echo(f"Campaign {campaign.id} ({campaign.issue_id}): {started.pending} to send.")
 
 
@@ -332,57 +328,49 @@ def _finish(
     ws: Workspace,
     ledger: Ledger,
     summary: Summary,
-    issue_id: str,
-    opts: dict[str, Any],
+    opts: SendOptions,
     prepared: Prepared,
 ) -> None:
+    issue_id = opts.issue_id
     campaign = summary.campaign
     path = steps.report_path(ws, campaign)
     write_report(ledger, campaign, path)
     c = summary.counts
-    outcome = "finished" if campaign.status == "finished" else "paused"
+    outcome = "finished" if campaign.status == CampaignStatus.FINISHED else "paused"
     click.echo(
         f"Campaign {campaign.id} ({issue_id}) {outcome} after {duration(summary.elapsed)}: "
-        f"{summary.sent_now} sent now; in all {c['sent']} sent, {c['failed']} failed, "
-        f"{c['uncertain']} uncertain, {c['skipped']} skipped, "
-        f"{c['pending'] + c['sending']} not yet sent."
+        f"{summary.sent_now} sent now; in all {c[DeliveryStatus.SENT]} sent, "
+        f"{c[DeliveryStatus.FAILED]} failed, "
+        f"{c[DeliveryStatus.UNCERTAIN]} uncertain, {c[DeliveryStatus.SKIPPED]} skipped, "
+        f"{c[DeliveryStatus.PENDING] + c[DeliveryStatus.SENDING]} not yet sent."
     )
-    if c["failed"]:
+    if c[DeliveryStatus.FAILED]:
         click.echo("Failed:")
-        list_rows(ledger, campaign.id, "failed", c["failed"])
+        list_rows(ledger, campaign.id, DeliveryStatus.FAILED, c[DeliveryStatus.FAILED])
     if summary.bounced:
         click.echo(
             f"Marked bounced (address refused in {BOUNCES_TO_MARK} campaigns): "
             f"{len(summary.bounced)}"
         )
     click.echo(f"Report: {ws.relative(path)}")
-    if campaign.status == "finished":
+    if campaign.status == CampaignStatus.FINISHED:
         return
-    command = _resume_command(app, issue_id, opts, prepared)
+    command = _resume_command(app, opts, prepared)
     if summary.interrupted:
         click.echo(
-            f"Stopped: {c['pending'] + c['sending']} not yet sent. To continue, run: {command}"
+            f"Stopped: {c[DeliveryStatus.PENDING] + c[DeliveryStatus.SENDING]} not yet sent. "
+            f"To continue, run: {command}"
         )
         raise SystemExit(130)
     raise DeliveryError(f"paused: {summary.stopped}. To continue, run: {command}")
 
 
-def _resume_command(
-    app: AppContext, issue_id: str, opts: dict[str, Any], prepared: Prepared
-) -> str:
+def _resume_command(app: AppContext, opts: SendOptions, prepared: Prepared) -> str:
     """The exact command that continues the campaign with the same limits."""
-    extra = []
-    for name, default in (
-        ("rate", 30),
-        ("daily_cap", 10_000),
-        ("max_errors", 10),
-        ("retry_delay", 60),
-    ):
-        if opts[name] != default:
-            extra.append(f"--{name.replace('_', '-')}={opts[name]:g}")
+    extra = opts.limit_flags()
     if prepared.warnings:
         extra.append("--allow-warnings")
-    command = steps.resume_command(issue_id, extra)
+    command = steps.resume_command(opts.issue_id, extra)
     if app.root:
         command = command.replace("nyhetsbrev send", f"nyhetsbrev --root {app.root} send", 1)
     return command

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import click
 
 from nyhetsbrev.cli_support import human_size
+from nyhetsbrev.contacts.store import ContactStore
+from nyhetsbrev.contacts.tokens import make_token, secret_key
 from nyhetsbrev.delivery import send as steps
 from nyhetsbrev.delivery.campaign import Audience, Limits
 from nyhetsbrev.delivery.ledger import Ledger
 from nyhetsbrev.delivery.message import Recipient, format_address, write_eml
+from nyhetsbrev.delivery.options import SendOptions
 from nyhetsbrev.delivery.prepare import Prepared
 from nyhetsbrev.delivery.reports import duration
-from nyhetsbrev.delivery.tokens import make_token, secret_key
+from nyhetsbrev.delivery.states import DeliveryStatus
 from nyhetsbrev.delivery.transport import SmtpSettings
 from nyhetsbrev.errors import DeliveryError
 from nyhetsbrev.workspace import Workspace
@@ -28,7 +30,7 @@ def print_dry_run(
     limits: Limits,
     count: int,
     already: int,
-    opts: dict[str, Any],
+    opts: SendOptions,
 ) -> None:
     issue_id = prepared.loaded.id
     template = prepared.template()
@@ -60,26 +62,18 @@ def print_dry_run(
     unfinished = ledger.unfinished(issue_id)
     if unfinished is not None:
         counts = ledger.counts(unfinished.id)
+        waiting = counts[DeliveryStatus.PENDING] + counts[DeliveryStatus.SENDING]
         click.echo(
             f"Campaign {unfinished.id} for {issue_id} is {unfinished.status} "
-            f"({counts['sent']} sent, {counts['pending'] + counts['sending']} not yet): "
+            f"({counts[DeliveryStatus.SENT]} sent, {waiting} not yet): "
             f"continue it with: nyhetsbrev send {issue_id} --resume"
         )
     problems = steps.readiness(prepared, allow_warnings=True, real=True)
     if problems:
         click.echo("Before sending:\n  - " + "\n  - ".join(problems))
-    flags = ["--confirm"]
-    flags += [f"--topic={t}" for t in opts["topics"]] + [f"--sector={s}" for s in opts["sectors"]]
-    flags += [f"--lang={code}" for code in opts["languages"]]
-    flags += [
-        f
-        for f, on in (
-            ("--attach-pdf", opts["attach_pdf"]),
-            ("--again", opts["again"]),
-            ("--allow-warnings", bool(prepared.warnings)),
-        )
-        if on
-    ]
+    flags = ["--confirm", *opts.audience_flags()]
+    if prepared.warnings:
+        flags.append("--allow-warnings")
     command = " ".join(["nyhetsbrev", "send", issue_id, *flags])
     if count == 0 and already:
         click.echo(
@@ -107,7 +101,12 @@ def estimate(count: int, limits: Limits) -> str:
 
 
 def write_emls(
-    ws: Workspace, prepared: Prepared, store: Any, audience: Audience, ledger: Ledger, folder: Path
+    ws: Workspace,
+    prepared: Prepared,
+    store: ContactStore,
+    audience: Audience,
+    ledger: Ledger,
+    folder: Path,
 ) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     key = secret_key()

@@ -25,9 +25,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from nyhetsbrev.contacts.database import read_transaction, write_transaction
-from nyhetsbrev.contacts.model import now
+from nyhetsbrev.contacts.model import ContactStatus, now
 from nyhetsbrev.delivery.schema import (
-    DELIVERY_STATES,
     Campaign,
     Claimed,
     Outcome,
@@ -37,6 +36,12 @@ from nyhetsbrev.delivery.schema import (
     row_to_campaign,
 )
 from nyhetsbrev.delivery.schema import contacts_view as _contacts
+from nyhetsbrev.delivery.states import (
+    OPEN_CAMPAIGN,
+    RECEIVED,
+    CampaignStatus,
+    DeliveryStatus,
+)
 from nyhetsbrev.errors import ContactsError
 
 BATCH = 500
@@ -69,7 +74,7 @@ class Ledger:
                     subject=subject,
                     audience=json.dumps(audience, sort_keys=True),
                     attach_pdf=attach_pdf,
-                    status="running",
+                    status=CampaignStatus.RUNNING,
                     queued=False,
                     owner=owner,
                     created_at=at,
@@ -95,9 +100,9 @@ class Ledger:
 
     def unfinished(self, issue_id: str) -> Campaign | None:
         """The issue's campaign still running or paused (at most one), or None."""
-        return self.latest(issue_id, ("running", "paused"))
+        return self.latest(issue_id, OPEN_CAMPAIGN)
 
-    def latest(self, issue_id: str, states: Sequence[str]) -> Campaign | None:
+    def latest(self, issue_id: str, states: Sequence[CampaignStatus]) -> Campaign | None:
         """The issue's newest campaign in one of `states`, or None."""
         found = [c for c in self.campaigns(issue_id) if c.status in states]
         return found[-1] if found else None
@@ -105,7 +110,7 @@ class Ledger:
     def set_status(
         self,
         campaign_id: int,
-        status: str,
+        status: CampaignStatus,
         note: str | None = None,
         *,
         owner: str | None = None,
@@ -114,7 +119,7 @@ class Ledger:
         """Change a campaign's state (and owner); False if `expect_owner` no longer holds it."""
         at = now()
         values: dict[str, Any] = {"status": status, "note": note, "owner": owner, "updated_at": at}
-        if status == "finished":
+        if status == CampaignStatus.FINISHED:
             values["finished_at"] = at
         query = campaigns.update().where(campaigns.c.id == campaign_id)
         if expect_owner is not None:
@@ -128,15 +133,18 @@ class Ledger:
         """Cancel a campaign: its pending deliveries become `skipped`; returns how many."""
         at = now()
         with write_transaction(self.engine) as conn:
-            left = conn.execute(
-                deliveries.update()
-                .where(deliveries.c.campaign_id == campaign_id, deliveries.c.status == "pending")
-                .values(status="skipped", last_reply=f"campaign cancelled: {note}", updated_at=at)
-            ).rowcount
+            left = _move(
+                conn,
+                campaign_id,
+                [DeliveryStatus.PENDING],
+                DeliveryStatus.SKIPPED,
+                at,
+                last_reply=f"campaign cancelled: {note}",
+            )
             conn.execute(
                 campaigns.update()
                 .where(campaigns.c.id == campaign_id)
-                .values(status="cancelled", note=note, owner=None, updated_at=at)
+                .values(status=CampaignStatus.CANCELLED, note=note, owner=None, updated_at=at)
             )
         return int(left)
 
@@ -148,7 +156,12 @@ class Ledger:
         else:
             query = query.where(campaigns.c.owner == previous)
         with write_transaction(self.engine) as conn:
-            values = {"owner": owner, "status": "running", "note": None, "updated_at": now()}
+            values = {
+                "owner": owner,
+                "status": CampaignStatus.RUNNING,
+                "note": None,
+                "updated_at": now(),
+            }
             return conn.execute(query.values(**values)).rowcount == 1
 
     # --- recipients -----------------------------------------------------------------------------
@@ -168,7 +181,7 @@ class Ledger:
             .join(campaigns, campaigns.c.id == deliveries.c.campaign_id)
             .where(
                 campaigns.c.issue_id == issue_id,
-                deliveries.c.status.in_(("sent", "uncertain", "sending")),
+                deliveries.c.status.in_(RECEIVED),
                 deliveries.c.contact_id.in_(list(contact_ids)),
             )
         )
@@ -181,7 +194,7 @@ class Ledger:
             {
                 "campaign_id": campaign_id,
                 "contact_id": i,
-                "status": "pending",
+                "status": DeliveryStatus.PENDING,
                 "attempts": 0,
                 "hard_bounce": False,
                 "updated_at": at,
@@ -217,7 +230,7 @@ class Ledger:
                 )
                 .where(
                     deliveries.c.campaign_id == campaign_id,
-                    deliveries.c.status == "pending",
+                    deliveries.c.status == DeliveryStatus.PENDING,
                     deliveries.c.id > last,
                 )
                 .order_by(deliveries.c.id)
@@ -227,34 +240,29 @@ class Ledger:
                 rows = conn.execute(query).all()
             for row in rows:
                 if row.contact_id is None or row.email is None:  # erased while queued
-                    self.record(Outcome(row.id, "skipped", None, "contact erased"))
+                    self.record(Outcome(row.id, DeliveryStatus.SKIPPED, None, "contact erased"))
                     continue
                 yield Pending(row.id, row.contact_id, row.attempts, row.email, row.name)
             if len(rows) < BATCH:
                 return
             last = rows[-1].id
 
-    def requeue(self, campaign_id: int, states: Sequence[str]) -> int:
+    def requeue(self, campaign_id: int, states: Sequence[DeliveryStatus]) -> int:
         """Turn deliveries in `states` (e.g. uncertain, failed) back into pending."""
         with write_transaction(self.engine) as conn:
-            return conn.execute(
-                deliveries.update()
-                .where(deliveries.c.campaign_id == campaign_id, deliveries.c.status.in_(states))
-                .values(status="pending", updated_at=now())
-            ).rowcount
+            return _move(conn, campaign_id, states, DeliveryStatus.PENDING, now())
 
     def sending_to_uncertain(self, campaign_id: int) -> int:
         """After a crash: deliveries caught mid-transaction may or may not have arrived."""
         with write_transaction(self.engine) as conn:
-            return conn.execute(
-                deliveries.update()
-                .where(deliveries.c.campaign_id == campaign_id, deliveries.c.status == "sending")
-                .values(
-                    status="uncertain",
-                    updated_at=now(),
-                    last_reply="interrupted during the SMTP transaction: may have arrived",
-                )
-            ).rowcount
+            return _move(
+                conn,
+                campaign_id,
+                [DeliveryStatus.SENDING],
+                DeliveryStatus.UNCERTAIN,
+                now(),
+                last_reply="interrupted during the SMTP transaction: may have arrived",
+            )
 
     # --- the hot path ---------------------------------------------------------------------------
 
@@ -285,9 +293,9 @@ class Ledger:
                     )
                 return Claimed(item.email, item.name)
             contact = conn.execute(_CONTACT, {"contact": item.contact_id}).first()
-            if contact is None or contact.status != "subscribed":
+            if contact is None or contact.status != ContactStatus.SUBSCRIBED:
                 why = "contact erased" if contact is None else f"contact is now {contact.status}"
-                _record(conn, Outcome(item.id, "skipped", None, why), at)
+                _record(conn, Outcome(item.id, DeliveryStatus.SKIPPED, None, why), at)
             return None  # skipped, or another process claimed it first
 
     def record(self, outcome: Outcome) -> None:
@@ -325,7 +333,8 @@ class Ledger:
 
     # --- reading --------------------------------------------------------------------------------
 
-    def counts(self, campaign_id: int) -> dict[str, int]:
+    def counts(self, campaign_id: int) -> dict[DeliveryStatus, int]:
+        """How many deliveries of the campaign are in each state (every state, 0 included)."""
         query = (
             sa.select(deliveries.c.status, sa.func.count())
             .where(deliveries.c.campaign_id == campaign_id)
@@ -333,12 +342,12 @@ class Ledger:
         )
         with read_transaction(self.engine) as conn:
             found = {status: int(count) for status, count in conn.execute(query)}
-        return {state: found.get(state, 0) for state in DELIVERY_STATES}
+        return {state: found.get(state, 0) for state in DeliveryStatus}
 
     def sent_since(self, moment: datetime) -> tuple[int, datetime | None]:
         """Messages sent (every campaign) since `moment`, and the earliest of them."""
         query = sa.select(sa.func.count(), sa.func.min(deliveries.c.sent_at)).where(
-            deliveries.c.status == "sent", deliveries.c.sent_at >= moment
+            deliveries.c.status == DeliveryStatus.SENT, deliveries.c.sent_at >= moment
         )
         with read_transaction(self.engine) as conn:
             count, first = conn.execute(query).one()
@@ -357,7 +366,7 @@ class Ledger:
             return int(conn.execute(query).scalar_one())
 
     def report_rows(
-        self, campaign_id: int, states: Sequence[str] | None = None
+        self, campaign_id: int, states: Sequence[DeliveryStatus] | None = None
     ) -> Iterator[sa.Row[Any]]:
         """Every delivery (or those in `states`) with the contact's address, streamed by id."""
         last = 0
@@ -389,13 +398,14 @@ _CLAIM = (  # the contact's status is checked in the same statement, right befor
     deliveries.update()
     .where(
         deliveries.c.id == sa.bindparam("delivery"),
-        deliveries.c.status == "pending",
+        deliveries.c.status == DeliveryStatus.PENDING,
         sa.exists().where(
-            _contacts.c.id == sa.bindparam("contact"), _contacts.c.status == "subscribed"
+            _contacts.c.id == sa.bindparam("contact"),
+            _contacts.c.status == ContactStatus.SUBSCRIBED,
         ),
     )
     .values(
-        status="sending",
+        status=DeliveryStatus.SENDING,
         attempts=deliveries.c.attempts + 1,
         message_id=sa.bindparam("mid"),
         updated_at=sa.bindparam("at"),
@@ -425,7 +435,24 @@ def _record(conn: Connection, outcome: Outcome, at: datetime) -> None:
         "hard": outcome.hard_bounce,
         "at": at,
     }
-    if outcome.status == "sent":
+    if outcome.status == DeliveryStatus.SENT:
         conn.execute(_RECORD_SENT, {**values, "sent": outcome.at or at})
     else:
         conn.execute(_RECORD, values)
+
+
+def _move(
+    conn: Connection,
+    campaign_id: int,
+    old: Sequence[DeliveryStatus],
+    new: DeliveryStatus,
+    at: datetime,
+    **values: str,
+) -> int:
+    """Move the campaign's deliveries in the `old` states to `new`; returns how many."""
+    query = (
+        deliveries.update()
+        .where(deliveries.c.campaign_id == campaign_id, deliveries.c.status.in_(old))
+        .values(status=new, updated_at=at, **values)
+    )
+    return int(conn.execute(query).rowcount)

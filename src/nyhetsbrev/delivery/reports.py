@@ -14,6 +14,7 @@ from nyhetsbrev.delivery import send as steps
 from nyhetsbrev.delivery.campaign import Audience
 from nyhetsbrev.delivery.ledger import Ledger
 from nyhetsbrev.delivery.schema import Campaign
+from nyhetsbrev.delivery.states import DeliveryStatus
 from nyhetsbrev.errors import DeliveryError
 
 REPORT_COLUMNS = ("address", "outcome", "time", "smtp_reply", "attempts", "message_id")
@@ -47,7 +48,7 @@ def write_report(ledger: Ledger, campaign: Campaign, path: Path) -> int:
     return count
 
 
-def list_rows(ledger: Ledger, campaign_id: int, state: str, total: int) -> None:
+def list_rows(ledger: Ledger, campaign_id: int, state: DeliveryStatus, total: int) -> None:
     for row in islice(ledger.report_rows(campaign_id, [state]), LISTED):
         reply = f" — {row.last_reply}" if row.last_reply else ""
         click.echo(f"  {row.email or '(erased)'}{reply}")
@@ -66,6 +67,27 @@ def duration(seconds: float) -> str:
     return f"{hours} h {minutes} min"
 
 
+def campaign_table(ledger: Ledger) -> list[str]:
+    """One line per campaign (oldest first) under a header; empty without campaigns."""
+    found = ledger.campaigns()
+    if not found:
+        return []
+    lines = [
+        f"{'#':>4}  {'issue':<8} {'status':<10} {'started':<17} "
+        f"{'sent':>6} {'failed':>6} {'uncert.':>7} {'skipped':>7} {'to send':>7}"
+    ]
+    for campaign in found:
+        c = ledger.counts(campaign.id)
+        lines.append(
+            f"{campaign.id:>4}  {campaign.issue_id:<8} {campaign.status:<10} "
+            f"{campaign.created_at.astimezone():%Y-%m-%d %H:%M}  {c[DeliveryStatus.SENT]:>6} "
+            f"{c[DeliveryStatus.FAILED]:>6} {c[DeliveryStatus.UNCERTAIN]:>7} "
+            f"{c[DeliveryStatus.SKIPPED]:>7} "
+            f"{c[DeliveryStatus.PENDING] + c[DeliveryStatus.SENDING]:>7}"
+        )
+    return lines
+
+
 @click.group(invoke_without_command=True)
 @click.pass_context
 def campaigns(ctx: click.Context) -> None:
@@ -74,22 +96,10 @@ def campaigns(ctx: click.Context) -> None:
         return
     app = ctx.find_object(AppContext) or AppContext()
     with steps.open_ledger(app.workspace) as (_, ledger):
-        found = ledger.campaigns()
-        if not found:
-            click.echo("No campaigns yet: `nyhetsbrev send ID` shows what a send would do.")
-            return
-        click.echo(
-            f"{'#':>4}  {'issue':<8} {'status':<10} {'started':<17} "
-            f"{'sent':>6} {'failed':>6} {'uncert.':>7} {'skipped':>7} {'to send':>7}"
-        )
-        for campaign in found:
-            c = ledger.counts(campaign.id)
-            click.echo(
-                f"{campaign.id:>4}  {campaign.issue_id:<8} {campaign.status:<10} "
-                f"{campaign.created_at.astimezone():%Y-%m-%d %H:%M}  {c['sent']:>6} "
-                f"{c['failed']:>6} {c['uncertain']:>7} {c['skipped']:>7} "
-                f"{c['pending'] + c['sending']:>7}"
-            )
+        lines = campaign_table(ledger)
+    click.echo(
+        "\n".join(lines) or "No campaigns yet: `nyhetsbrev send ID` shows what a send would do."
+    )
 
 
 @campaigns.command()
@@ -128,7 +138,7 @@ def show(app: AppContext, number: int, csv_path: Path | None) -> None:
         ]
         for label, value in rows:
             click.echo(f"{label + ':':<10}{value}")
-        for state in ("failed", "uncertain"):
+        for state in (DeliveryStatus.FAILED, DeliveryStatus.UNCERTAIN):
             if c[state]:
                 click.echo(f"{state.capitalize()}:")
                 list_rows(ledger, number, state, c[state])

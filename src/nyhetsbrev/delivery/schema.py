@@ -1,11 +1,12 @@
 """The ledger's tables (`campaigns`, `deliveries`), their rows as types, and their migrations.
 
-Importing this module registers the "delivery" migrations (so `open_store()` creates the tables)
-and the erasure hook. Personal data: a delivery names its contact only by `contact_id` (a foreign
-key with ON DELETE SET NULL) and SMTP replies are stored with the recipient's address blanked, so
-erasing a contact leaves an anonymous row that still counts in its campaign's totals — even when
-`contacts erase` runs without this module loaded. When it is loaded, the erasure hook also clears
-the row's reply and Message-ID, in case a server quoted the address in another form.
+Importing this module registers the "delivery" migrations with the contact list (so `open_store()`
+creates the tables in any process that imported the ledger). Personal data: a delivery names its
+contact only by `contact_id` (a foreign key with ON DELETE SET NULL) and SMTP replies are stored
+with the recipient's address blanked, so erasing a contact leaves an anonymous row that still
+counts in its campaign's totals. Migration 2 declares the table to the contact list's erasure
+rules, so erasing — in any process, even one that never imports this module — also clears the
+row's reply and Message-ID, in case a server quoted the address in another form.
 """
 
 from __future__ import annotations
@@ -18,13 +19,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from nyhetsbrev.contacts.database import UTCDateTime
-from nyhetsbrev.contacts.model import Contact
+from nyhetsbrev.contacts.database import UTCDateTime, states_check
+from nyhetsbrev.contacts.erasure import declare_personal_table
 from nyhetsbrev.contacts.schema.migrations import register_migrations
-from nyhetsbrev.contacts.store import register_erasure_hook
-
-CAMPAIGN_STATES = ("running", "paused", "finished", "cancelled")
-DELIVERY_STATES = ("pending", "sending", "sent", "failed", "uncertain", "skipped")
+from nyhetsbrev.delivery.states import CampaignStatus, DeliveryStatus
 
 ledger_metadata = sa.MetaData()
 campaigns = sa.Table(
@@ -43,6 +41,7 @@ campaigns = sa.Table(
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
     sa.Column("finished_at", UTCDateTime),
+    sa.CheckConstraint(states_check("status", CampaignStatus), name="ck_campaigns_status"),
 )
 deliveries = sa.Table(
     "deliveries",
@@ -58,17 +57,25 @@ deliveries = sa.Table(
     sa.Column("message_id", sa.String(255)),
     sa.Column("updated_at", UTCDateTime, nullable=False),
     sa.Column("sent_at", UTCDateTime),
+    sa.CheckConstraint(states_check("status", DeliveryStatus), name="ck_deliveries_status"),
 )
 contacts_view = sa.table(
     "contacts", sa.column("id"), sa.column("email"), sa.column("name"), sa.column("status")
 )
 
 
+# The migration steps below are frozen history: they spell out the tables (and the states) as they
+# were when the step was released, so they intentionally duplicate the current tables above. Never
+# edit them; a change to the schema is a new step (and a new state a new CHECK constraint).
+_V1_CAMPAIGN_STATES = ("running", "paused", "finished", "cancelled")
+_V1_DELIVERY_STATES = ("pending", "sending", "sent", "failed", "uncertain", "skipped")
+
+
 def _delivery_v1(conn: Connection) -> None:
     """campaign ledger: campaigns and one delivery row per recipient"""
     md = sa.MetaData()
     sa.Table("contacts", md, sa.Column("id", sa.Integer, primary_key=True))
-    campaign_states = ", ".join(f"'{s}'" for s in CAMPAIGN_STATES)
+    campaign_states = ", ".join(f"'{s}'" for s in _V1_CAMPAIGN_STATES)
     table = sa.Table(
         "campaigns",
         md,
@@ -88,7 +95,7 @@ def _delivery_v1(conn: Connection) -> None:
         sa.CheckConstraint(f"status IN ({campaign_states})", name="ck_campaigns_status"),
         sqlite_autoincrement=True,  # campaign numbers are never reused
     )
-    delivery_states = ", ".join(f"'{s}'" for s in DELIVERY_STATES)
+    delivery_states = ", ".join(f"'{s}'" for s in _V1_DELIVERY_STATES)
     rows = sa.Table(
         "deliveries",
         md,
@@ -119,23 +126,14 @@ def _delivery_v1(conn: Connection) -> None:
     rows.create(conn)
 
 
+def _delivery_v2(conn: Connection) -> None:
+    """erasure rule: erasing a contact anonymises their deliveries (reply and Message-ID too)"""
+    declare_personal_table(conn, "deliveries", "contact_id", clear=("last_reply", "message_id"))
+
+
 #: The ledger's schema history. Append only.
-DELIVERY_STEPS = (_delivery_v1,)
+DELIVERY_STEPS = (_delivery_v1, _delivery_v2)
 register_migrations("delivery", DELIVERY_STEPS)
-
-
-def _erase_deliveries(conn: Connection, contact: Contact) -> None:
-    """Anonymise the contact's delivery rows (a database without a ledger has none)."""
-    if not sa.inspect(conn).has_table("deliveries"):
-        return
-    conn.execute(
-        deliveries.update()
-        .where(deliveries.c.contact_id == contact.id)
-        .values(contact_id=None, last_reply=None, message_id=None)
-    )
-
-
-register_erasure_hook(_erase_deliveries)
 
 
 @dataclass(frozen=True)
@@ -148,7 +146,7 @@ class Campaign:
     subject: str
     audience: dict[str, Any]
     attach_pdf: bool
-    status: str
+    status: CampaignStatus
     queued: bool
     owner: str | None
     note: str | None
@@ -182,7 +180,7 @@ class Outcome:
     """What to record for a delivery after its SMTP transaction."""
 
     delivery_id: int
-    status: str
+    status: DeliveryStatus
     code: int | None
     reply: str
     hard_bounce: bool = False
@@ -192,4 +190,5 @@ class Outcome:
 def row_to_campaign(row: sa.Row[Any]) -> Campaign:
     data = row._asdict()
     data["audience"] = json.loads(data["audience"])
+    data["status"] = CampaignStatus(data["status"])
     return Campaign(**data)

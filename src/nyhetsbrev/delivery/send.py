@@ -15,6 +15,7 @@ from pathlib import Path
 
 from nyhetsbrev.contacts.model import load_list_settings, now
 from nyhetsbrev.contacts.store import ContactStore, open_store
+from nyhetsbrev.contacts.tokens import SECRET_ENV, make_token, secret_key
 from nyhetsbrev.delivery.campaign import (
     Audience,
     Limits,
@@ -29,7 +30,7 @@ from nyhetsbrev.delivery.message import Recipient
 from nyhetsbrev.delivery.prepare import Prepared, public_url_problem
 from nyhetsbrev.delivery.schema import Campaign
 from nyhetsbrev.delivery.signing import signer_from_env
-from nyhetsbrev.delivery.tokens import SECRET_ENV, make_token, secret_key
+from nyhetsbrev.delivery.states import CampaignStatus, DeliveryStatus
 from nyhetsbrev.delivery.transport import SendResult, SmtpSettings, SmtpTransport
 from nyhetsbrev.errors import DeliveryError
 from nyhetsbrev.workspace import Workspace
@@ -152,9 +153,10 @@ def start(
     existing = ledger.unfinished(issue_id)
     if existing is not None and not new_campaign:
         counts = ledger.counts(existing.id)
+        waiting = counts[DeliveryStatus.PENDING] + counts[DeliveryStatus.SENDING]
         raise DeliveryError(
             f"campaign {existing.id} for {issue_id} is unfinished ({existing.status}, "
-            f"{counts['sent']} sent, {counts['pending'] + counts['sending']} not yet): continue "
+            f"{counts[DeliveryStatus.SENT]} sent, {waiting} not yet): continue "
             f"it with `nyhetsbrev send {issue_id} --resume`, or start over with --confirm "
             "--new-campaign (recipients who already got the issue are left out unless --again)"
         )
@@ -230,12 +232,12 @@ def resume(
     uncertain = ledger.sending_to_uncertain(campaign.id)
     requeued = 0
     if resend_uncertain:
-        requeued += ledger.requeue(campaign.id, ["uncertain"])
+        requeued += ledger.requeue(campaign.id, [DeliveryStatus.UNCERTAIN])
     if retry_failed:
-        requeued += ledger.requeue(campaign.id, ["failed"])
+        requeued += ledger.requeue(campaign.id, [DeliveryStatus.FAILED])
     campaign = ledger.get(campaign.id) or campaign
     queued = 0 if campaign.queued else queue(store, ledger, campaign)
-    pending = ledger.counts(campaign.id)["pending"]
+    pending = ledger.counts(campaign.id)[DeliveryStatus.PENDING]
     sender = _sender(prepared, store, ledger, campaign, transport, limits)
     return Started(campaign, sender, queued, uncertain, requeued, pending)
 
@@ -245,7 +247,7 @@ def resumable(ledger: Ledger, issue_id: str, *, finished_too: bool) -> Campaign 
     failed deliveries) the latest finished one."""
     found = ledger.unfinished(issue_id)
     if found is None and finished_too:
-        found = ledger.latest(issue_id, ("finished",))
+        found = ledger.latest(issue_id, (CampaignStatus.FINISHED,))
     return found
 
 

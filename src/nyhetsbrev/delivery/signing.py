@@ -4,6 +4,9 @@ Set `NYHETSBREV_DKIM_KEY_FILE` (a PEM RSA private key, outside the repository) a
 `NYHETSBREV_DKIM_SELECTOR`; the signing domain is the sender's. Every header a receiver or a
 forwarder should not be able to change is signed, including both List-Unsubscribe headers (as
 RFC 8058 requires for one-click unsubscribe). Canonicalisation is relaxed/relaxed.
+
+dkimpy is an extra (`pip install "nyhetsbrev[dkim]"`): it ships no wheel and imports dnspython
+when loaded, so it is imported only here, only when DKIM is configured.
 """
 
 from __future__ import annotations
@@ -11,8 +14,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
-
-import dkim
+from types import ModuleType
 
 from nyhetsbrev.errors import DeliveryError
 
@@ -33,23 +35,38 @@ SIGNED_HEADERS = (
 )
 
 
+def _dkim() -> ModuleType:
+    """The dkimpy module, or a clear error saying how to install it."""
+    try:
+        import dkim
+    except ImportError:
+        raise DeliveryError(
+            f"{KEY_ENV} is set, so messages are to be DKIM-signed, but dkimpy is not installed — "
+            'install it with: pip install "nyhetsbrev[dkim]" (or unset '
+            f"{KEY_ENV} and {SELECTOR_ENV} to send unsigned)"
+        ) from None
+    module: ModuleType = dkim
+    return module
+
+
 class DkimSigner:
     """Signs finished messages for one domain with one key."""
 
     def __init__(self, key: bytes, selector: str, domain: str) -> None:
+        self._dkim = _dkim()
         self.key = key
         self.selector = selector
         self.domain = domain
         try:  # fail now, with a clear message, not at the first recipient
             self(b"From: a@" + domain.encode() + b"\r\nSubject: x\r\n\r\nx\r\n")
-        except dkim.DKIMException as exc:
+        except self._dkim.DKIMException as exc:
             raise DeliveryError(
                 f"{KEY_ENV}: cannot sign with this key ({exc}) — it must be a PEM RSA private key"
             ) from None
 
     def __call__(self, message: bytes) -> bytes:
         """The message with a DKIM-Signature header in front."""
-        signature = dkim.sign(
+        signature = self._dkim.sign(
             message,
             self.selector.encode("ascii"),
             self.domain.encode("ascii"),

@@ -18,7 +18,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from nyhetsbrev.delivery import tokens
+from nyhetsbrev.contacts import tokens
 from nyhetsbrev.delivery.transport import SmtpSettings
 from nyhetsbrev.errors import WebError
 from nyhetsbrev.issue.load import load_publication

@@ -9,14 +9,14 @@ import re
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
-from email_validator import EmailNotValidError, validate_email
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 
-from nyhetsbrev.contacts.model import Contact, normalise_email
+from nyhetsbrev.contacts.addresses import InvalidEmail, normalise_email, sendable_form
+from nyhetsbrev.contacts.model import Contact
 from nyhetsbrev.web.mail import Mail
 from nyhetsbrev.web.pages import LANGUAGE_NAMES, LANGUAGES
 from nyhetsbrev.web.security import address_key, client_key
@@ -68,13 +68,9 @@ def read_signup(form: FormData, site: Site, language: str) -> SignUp:
             errors["email"] = labels["error_email_required"]
         else:
             try:
-                checked = validate_email(signup.email, check_deliverability=False)
-            except EmailNotValidError:
-                checked = None
-            if checked is None or not checked.ascii_email:
+                signup.ascii_email = sendable_form(signup.email)
+            except InvalidEmail:
                 errors["email"] = labels["error_email_invalid"]
-            else:
-                signup.ascii_email = checked.ascii_email
     known = site.publication.topics
     chosen = [t for t in known if t in signup.topics]
     if not chosen or len(chosen) != len(set(signup.topics)):

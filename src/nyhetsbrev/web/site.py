@@ -9,8 +9,8 @@ from typing import cast
 from starlette.datastructures import FormData
 from starlette.requests import Request
 
+from nyhetsbrev.contacts import tokens
 from nyhetsbrev.contacts.store import ContactStore, open_store
-from nyhetsbrev.delivery import tokens
 from nyhetsbrev.issue.model import Publication
 from nyhetsbrev.web.archive import Archive
 from nyhetsbrev.web.mail import Mailer

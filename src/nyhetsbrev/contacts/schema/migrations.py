@@ -149,6 +149,11 @@ def migrate(
 # --- the contact list's own steps --------------------------------------------------------------
 
 
+# The steps below are frozen history: each spells out its tables (and the states allowed then) as
+# they were when it was released, so they intentionally duplicate `tables.py` and the state enums.
+# Never edit a released step; a change to the schema is a new step.
+
+
 def _contacts_v1(conn: Connection) -> None:
     """initial schema: contacts, consents, events, suppressions, settings"""
     md = sa.MetaData()
@@ -251,5 +256,18 @@ def _contacts_v2(conn: Connection) -> None:
     conn.execute(sa.text("CREATE INDEX ix_contacts_status ON contacts (status, id)"))
 
 
+def _contacts_v3(conn: Connection) -> None:
+    """erasure rules: other subsystems' tables that name a contact, and what erasing clears"""
+    md = sa.MetaData()
+    sa.Table(
+        "erasure_rules",
+        md,
+        sa.Column("table_name", sa.String(64), primary_key=True),
+        sa.Column("contact_column", sa.String(64), nullable=False),
+        sa.Column("clear_columns", sa.Text, nullable=False),
+    )
+    md.create_all(conn)
+
+
 #: The contact list's schema history. Append only.
-CONTACT_STEPS: tuple[Step, ...] = (_contacts_v1, _contacts_v2)
+CONTACT_STEPS: tuple[Step, ...] = (_contacts_v1, _contacts_v2, _contacts_v3)

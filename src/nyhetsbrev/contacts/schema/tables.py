@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from nyhetsbrev.contacts.database import UTCDateTime
+from nyhetsbrev.contacts.database import UTCDateTime, states_check
+from nyhetsbrev.contacts.model import ContactStatus
 
 #: The contact list's tables. Other subsystems may add their own tables to this MetaData (e.g. the
 #: sending ledger, with a foreign key to `contacts.id`) and create them through
 #: `nyhetsbrev.contacts.schema.migrations.register_migrations`.
 metadata = sa.MetaData()
 
-STATUS_CHECK = "status IN ('pending', 'subscribed', 'unsubscribed', 'bounced')"
+STATUS_CHECK = states_check("status", ContactStatus)
 
 settings = sa.Table(
     "settings",
@@ -96,4 +97,14 @@ suppressions = sa.Table(
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("actor", sa.Text, nullable=False),
     sa.Column("reason", sa.String(32), nullable=False),
+)
+
+#: Tables of other subsystems that name a contact, and what erasing clears in them (written by
+#: their migrations through `contacts.erasure.declare_personal_table`).
+erasure_rules = sa.Table(
+    "erasure_rules",
+    metadata,
+    sa.Column("table_name", sa.String(64), primary_key=True),
+    sa.Column("contact_column", sa.String(64), nullable=False),
+    sa.Column("clear_columns", sa.Text, nullable=False),  # space-separated column names
 )

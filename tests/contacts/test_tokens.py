@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from nyhetsbrev.delivery.tokens import InvalidToken, make_token, read_token, secret_key
+from nyhetsbrev.contacts.tokens import InvalidToken, make_token, read_token, secret_key
 from nyhetsbrev.errors import DeliveryError
 
 KEY = "k" * 32

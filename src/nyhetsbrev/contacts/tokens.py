@@ -36,6 +36,7 @@ MIN_SECRET_LENGTH = 16
 _VERSION = 1
 _HEAD = struct.Struct(">BBI")
 _MAC_BYTES = 16
+# The derivation label names the module's first home; it stays, or every link already sent breaks.
 _DERIVATION = b"nyhetsbrev/delivery/token/v1"
 GENERATE_HINT = 'python -c "import secrets; print(secrets.token_urlsafe(32))"'
 
