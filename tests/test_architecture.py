@@ -30,15 +30,6 @@ TOP_LEVEL = {
     "nyhetsbrev.theme_commands": "cli",
 }
 
-# Violations found when this test was written, each being fixed by part B of issue 16.
-# Removed by the lead once part B lands. The test also fails when one of these is gone
-# but still listed, so the list cannot go stale.
-KNOWN_VIOLATIONS = {
-    "nyhetsbrev.contacts.store imports nyhetsbrev.delivery.schema (contacts < delivery)",
-    "nyhetsbrev.contacts.cli imports nyhetsbrev.delivery.tokens (contacts < delivery)",
-}
-
-
 def module_name(path: Path) -> str:
     parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
     if parts[-1] == "__init__":
@@ -124,13 +115,10 @@ def violations() -> dict[str, str]:
 
 def test_imports_point_down_the_floors() -> None:
     found = violations()
-    new = {rule: where for rule, where in found.items() if rule not in KNOWN_VIOLATIONS}
-    assert not new, (
+    assert not found, (
         "imports that point up the floors (docs/architecture.md, Floors):\n"
-        + "\n".join(f"{where}: {rule}" for rule, where in sorted(new.items()))
+        + "\n".join(f"{where}: {rule}" for rule, where in sorted(found.items()))
     )
-    gone = sorted(KNOWN_VIOLATIONS - set(found))
-    assert not gone, f"fixed, so remove from KNOWN_VIOLATIONS: {gone}"
 
 
 @pytest.mark.parametrize(

@@ -227,7 +227,7 @@ def run_send(app: AppContext, opts: SendOptions) -> None:
 
 
 def _show_warnings(prepared: Prepared) -> None:
-    from nyhetsbrev.issue.commands import print_findings
+    from nyhetsbrev.issue.findings import print_findings
 
     print_findings(prepared.warnings)
 

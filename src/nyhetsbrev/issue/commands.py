@@ -11,8 +11,7 @@ import click
 from nyhetsbrev.cli_support import AppContext, pass_app
 from nyhetsbrev.errors import IssueError, WorkspaceError
 from nyhetsbrev.issue.check import check_issue
-from nyhetsbrev.issue.findings import print_findings as print_findings  # delivery/cli.py
-from nyhetsbrev.issue.findings import summary
+from nyhetsbrev.issue.findings import print_findings, summary
 from nyhetsbrev.issue.model import json_schemas, write_schemas
 from nyhetsbrev.workspace import Workspace
 

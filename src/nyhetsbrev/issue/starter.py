@@ -8,7 +8,6 @@ from pathlib import Path
 
 from nyhetsbrev.issue.lint import today
 from nyhetsbrev.issue.model import write_schemas
-from nyhetsbrev.theme import packaged_theme_path
 
 STARTER = Path(__file__).resolve().parent.parent / "starter"
 GITIGNORE = "build/\ncontacts/*.sqlite*\n.venv/\n"
@@ -33,18 +32,15 @@ def create_workspace(directory: Path) -> Created:
     issue_dir = directory / "newsletters" / issue_id
     issue_dir.mkdir()
     shutil.copyfile(STARTER / "example-issue.yaml", issue_dir / "issue.yaml")
-    shutil.copytree(
-        packaged_theme_path("kom"),
-        directory / "templates" / "kom",
-        ignore=shutil.ignore_patterns("__pycache__"),
-    )
+    # The theme stays in the package, so an upgrade brings its fixes; `nyhetsbrev theme copy`
+    # puts an editable copy in templates/ for a team that wants its own look.
     (directory / ".gitignore").write_text(GITIGNORE, encoding="utf-8")
     return Created(
         issue_id,
         [
             "newsletters/kom.yaml  (the masthead: edit names, addresses, about text)",
             "newsletters/issue.schema.json, publication.schema.json  (editor completion)",
-            "templates/kom/  (the theme: templates and labels)",
+            "templates/  (empty: the packaged theme is used; `nyhetsbrev theme copy` to edit it)",
             "contacts/, build/",
             f"newsletters/{issue_id}/issue.yaml  (an example issue)",
         ],

@@ -23,7 +23,7 @@ from nyhetsbrev.delivery.transport import SmtpSettings
 from nyhetsbrev.errors import WebError
 from nyhetsbrev.issue.load import load_publication
 from nyhetsbrev.issue.model import ISSUE_ID, Publication
-from nyhetsbrev.theme import find_theme, packaged_theme_path
+from nyhetsbrev.theme import default_theme, find_theme
 from nyhetsbrev.web import links, signup
 from nyhetsbrev.web.archive import CACHE, Archive
 from nyhetsbrev.web.mail import Mailer, SmtpMailer
@@ -97,7 +97,7 @@ def create_public_app(
     )
     theme_css = theme.file("web.css")
     if not theme_css.is_file():
-        theme_css = packaged_theme_path("kom") / "web.css"
+        theme_css = default_theme().file("web.css")
 
     async def stylesheet(request: Request) -> Response:
         return FileResponse(theme_css, media_type="text/css", headers={"Cache-Control": CACHE})
