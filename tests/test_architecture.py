@@ -30,6 +30,7 @@ TOP_LEVEL = {
     "nyhetsbrev.theme_commands": "cli",
 }
 
+
 def module_name(path: Path) -> str:
     parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
     if parts[-1] == "__init__":
