@@ -33,3 +33,11 @@ class DeliveryError(NyhetsbrevError):
 
 class WebError(NyhetsbrevError):
     """The preview or public web app cannot start or serve."""
+
+
+class ApprovalError(NyhetsbrevError):
+    """A build cannot be approved, or a send lacks a valid approval of its exact build."""
+
+
+class RecordsError(NyhetsbrevError):
+    """The archive copy (records package) of an issue cannot be made as asked."""

@@ -33,6 +33,8 @@ REPO = Path(__file__).resolve().parents[2]
 ISSUE = "2024-q4"
 PUBLIC_URL = "https://nyhetsbrev.kom-test.no"
 SECRET = "test-secret-key-0123456789abcdef"
+APPROVAL_ON = "\napproval: required\n"
+APPROVAL_OFF = "\napproval: none\n"
 ISSUE_ENV = {"NYHETSBREV_TODAY": "2024-12-20", "SOURCE_DATE_EPOCH": "1735000000"}
 
 
@@ -184,9 +186,11 @@ def built_workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     shutil.copytree(REPO / "templates", root / "templates")
     (root / "contacts").mkdir()
     kom = root / "newsletters" / "kom.yaml"
-    kom.write_text(
-        kom.read_text("utf-8").replace("https://nyhetsbrev.example.org", PUBLIC_URL), "utf-8"
-    )
+    # The send tests are about sending; tests/delivery/test_approval.py turns the four-eyes
+    # rule (on in KOM's publication file) back on.
+    text = kom.read_text("utf-8").replace("https://nyhetsbrev.example.org", PUBLIC_URL)
+    assert APPROVAL_ON in text
+    kom.write_text(text.replace(APPROVAL_ON, APPROVAL_OFF), "utf-8")
     time.sleep(0.01)  # the build must be strictly newer than every source
     result = CliRunner().invoke(main, ["--root", str(root), "build", ISSUE], env=ISSUE_ENV)
     assert result.exit_code == 0, result.output

@@ -11,8 +11,9 @@ from types import FrameType
 
 import click
 
+from nyhetsbrev.approval.gate import approval_for_send
 from nyhetsbrev.cli_support import AppContext, pass_app
-from nyhetsbrev.contacts.model import LANGUAGES
+from nyhetsbrev.contacts.model import LANGUAGES, current_actor
 from nyhetsbrev.contacts.store import ContactStore
 from nyhetsbrev.delivery import send as steps
 from nyhetsbrev.delivery.campaign import (
@@ -69,6 +70,12 @@ from nyhetsbrev.workspace import Workspace
     help="Include contacts who already received this issue in an earlier campaign.",
 )
 @click.option("--attach-pdf", is_flag=True, help="Attach the PDF edition.")
+@click.option(
+    "--actor",
+    envvar="NYHETSBREV_ACTOR",
+    metavar="NAME",
+    help="Who sends, for the records (and the four-eyes rule). Default: your login name.",
+)
 @click.option(
     "--topic",
     "topics",
@@ -145,6 +152,7 @@ def send(
     new_campaign: bool,
     again: bool,
     attach_pdf: bool,
+    actor: str | None,
     topics: tuple[str, ...],
     sectors: tuple[str, ...],
     languages: tuple[str, ...],
@@ -166,7 +174,7 @@ def send(
     opts = SendOptions(
         issue_id, confirm, tests, resume, resend_uncertain, retry_failed, new_campaign, again,
         attach_pdf, topics, sectors, languages, allow_warnings, write_eml, rate, daily_cap,
-        max_errors, retry_delay,
+        max_errors, retry_delay, actor,
     )  # fmt: skip
     opts.check_usage()
     run_send(app, opts)
@@ -209,8 +217,17 @@ def run_send(app: AppContext, opts: SendOptions) -> None:
                 retry_failed=opts.retry_failed,
             )
         else:
+            sent_by = current_actor(opts.actor)
+            approval = approval_for_send(store.engine, prepared, audience, sent_by)
             started = steps.start(
-                prepared, store, ledger, audience, limits, new_campaign=opts.new_campaign
+                prepared,
+                store,
+                ledger,
+                audience,
+                limits,
+                new_campaign=opts.new_campaign,
+                approval_id=approval.id if approval else None,
+                sent_by=sent_by,
             )
         _announce(ledger, started)
         try:

@@ -64,6 +64,9 @@ class Ledger:
         audience: dict[str, Any],
         attach_pdf: bool,
         owner: str,
+        *,
+        approval_id: int | None = None,
+        sent_by: str | None = None,
     ) -> Campaign:
         at = now()
         with write_transaction(self.engine) as conn:
@@ -77,6 +80,8 @@ class Ledger:
                     status=CampaignStatus.RUNNING,
                     queued=False,
                     owner=owner,
+                    approval_id=approval_id,
+                    sent_by=sent_by,
                     created_at=at,
                     updated_at=at,
                 )

@@ -38,6 +38,7 @@ class SendOptions:
     daily_cap: int = DEFAULT_DAILY_CAP
     max_errors: int = DEFAULT_MAX_ERRORS
     retry_delay: float = DEFAULT_RETRY_DELAY
+    actor: str | None = None  # who sends (--actor / NYHETSBREV_ACTOR), for the four-eyes rule
 
     @property
     def real(self) -> bool:

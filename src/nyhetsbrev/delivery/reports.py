@@ -114,8 +114,10 @@ def campaigns(ctx: click.Context) -> None:
 @pass_app
 def show(app: AppContext, number: int, csv_path: Path | None) -> None:
     """Show campaign N: its issue, audience, state and outcomes."""
+    from nyhetsbrev.approval.record import describe
+
     ws = app.workspace
-    with steps.open_ledger(ws) as (_, ledger):
+    with steps.open_ledger(ws) as (store, ledger):
         campaign = ledger.get(number)
         if campaign is None:
             known = ", ".join(str(c.id) for c in ledger.campaigns()) or "none yet"
@@ -132,6 +134,8 @@ def show(app: AppContext, number: int, csv_path: Path | None) -> None:
             ("Audience", audience.describe() + (", again" if audience.again else "")),
             ("PDF", "attached" if campaign.attach_pdf else "not attached"),
             ("Build", campaign.build_hash[:16]),
+            ("Sent by", campaign.sent_by or "(not recorded)"),
+            ("Approved", describe(store.engine, campaign.approval_id)),
             ("Started", f"{campaign.created_at.astimezone():%Y-%m-%d %H:%M}"),
             ("Finished", finished),
             ("Outcomes", ", ".join(f"{count} {state}" for state, count in c.items())),

@@ -41,6 +41,8 @@ campaigns = sa.Table(
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
     sa.Column("finished_at", UTCDateTime),
+    sa.Column("approval_id", sa.Integer),
+    sa.Column("sent_by", sa.Text),
     sa.CheckConstraint(states_check("status", CampaignStatus), name="ck_campaigns_status"),
 )
 deliveries = sa.Table(
@@ -131,8 +133,14 @@ def _delivery_v2(conn: Connection) -> None:
     declare_personal_table(conn, "deliveries", "contact_id", clear=("last_reply", "message_id"))
 
 
+def _delivery_v3(conn: Connection) -> None:
+    """campaigns: who sent them and the approval they went out under"""
+    conn.execute(sa.text("ALTER TABLE campaigns ADD COLUMN approval_id INTEGER"))
+    conn.execute(sa.text("ALTER TABLE campaigns ADD COLUMN sent_by TEXT"))
+
+
 #: The ledger's schema history. Append only.
-DELIVERY_STEPS = (_delivery_v1, _delivery_v2)
+DELIVERY_STEPS = (_delivery_v1, _delivery_v2, _delivery_v3)
 register_migrations("delivery", DELIVERY_STEPS)
 
 
@@ -153,6 +161,8 @@ class Campaign:
     created_at: datetime
     updated_at: datetime
     finished_at: datetime | None
+    approval_id: int | None = None  # the approval (approval/) it was sent under, if any
+    sent_by: str | None = None  # --actor / NYHETSBREV_ACTOR of `send --confirm`
 
 
 @dataclass(frozen=True)

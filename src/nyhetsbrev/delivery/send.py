@@ -147,6 +147,8 @@ def start(
     limits: Limits,
     *,
     new_campaign: bool,
+    approval_id: int | None = None,
+    sent_by: str | None = None,
 ) -> Started:
     """A new campaign for the issue (after `--new-campaign` cancels an unfinished one)."""
     issue_id = prepared.loaded.id
@@ -188,6 +190,8 @@ def start(
         audience.as_dict(),
         prepared.pdf is not None,
         owner,
+        approval_id=approval_id,
+        sent_by=sent_by,
     )
     queued = queue(store, ledger, campaign)
     sender = _sender(prepared, store, ledger, campaign, transport, limits)

@@ -184,6 +184,16 @@ class Publication(Strict):
     )
     privacy_notice_version: NonEmpty = "1"
     privacy_notice_url: Url | None = None
+    approval: Literal["required", "none"] = Field(
+        default="none",
+        description="required: `send --confirm` needs `nyhetsbrev approve` of this exact build "
+        "by someone other than the sender; none: a one-person team sends without it.",
+    )
+    approvers: list[NonEmpty] = Field(
+        default_factory=list,
+        description="Who may approve (as --actor / NYHETSBREV_ACTOR names them); empty: anyone "
+        "but the sender.",
+    )
 
 
 def _as_date(value: dt.date | dt.datetime) -> dt.date:
