@@ -1,0 +1,1 @@
+"""The archive copy of a sent issue: a BagIt records package for the records office."""
