@@ -157,3 +157,51 @@ def test_only_named_approvers_may_approve(
     assert cli("approve", ISSUE, "--actor", "kari").exit_code == 0
     assert cli(*REAL).exit_code == 0
     assert smtp_sink.count() == 1
+
+
+TEXT = """Nyhetsbrev fra KOM
+
+- Verdt å merke seg
+- Arrangementer
+
+
+Verdt å merke seg
+=================
+
+Ny veileder
+-----------
+
+Tekst.
+
+
+Arrangementer
+=============
+
+Kurs i mai.
+
+
+Verdt å merke seg
+=================
+
+Mer.
+"""
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "changed"),
+    [
+        ("Tekst.", "Tekst!", ['"Verdt å merke seg"']),
+        ("Mer.", "Mer!", ['"Verdt å merke seg (2nd)"']),
+        ("- Arrangementer", "- Kurs", ["the cover and contents"]),
+        (
+            "Arrangementer\n=============",
+            "Kurs\n====",
+            ['"Kurs" (new)', '"Arrangementer" (removed)'],
+        ),
+        ("Tekst.", "Tekst.", []),
+    ],
+)
+def test_changed_sections_by_heading(old: str, new: str, changed: list[str]) -> None:
+    from nyhetsbrev.approval.changes import changed_sections
+
+    assert changed_sections(TEXT, TEXT.replace(old, new)) == changed

@@ -133,8 +133,9 @@ def _metadata(
         if approval is not None and not approval.valid:
             raise RecordsError(
                 f"approval {approval.id}, under which campaign {campaign.id} went out, does not "
-                "verify: its row was changed in the database after it was recorded — the "
-                "records office must be told before this copy is archived"
+                "verify: its row was changed in the database after it was recorded, or "
+                "NYHETSBREV_SECRET_KEY is not the key it was made with — find out which (and "
+                "tell the records office) before this copy is archived"
             )
     build = build_of(prepared, audience)
     sent = _sent_at(campaign)
