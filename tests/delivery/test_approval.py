@@ -53,6 +53,7 @@ def test_four_eyes_end_to_end(
     own = cli("approve", ISSUE, "--note", "my own work")
     assert own.exit_code == 0, own.output
     assert "Approval 1: anne approved 2024-q4 (content hash " in own.output
+    assert "Warnings: 119 editorial (`nyhetsbrev check 2024-q4` lists them)" in own.output
     assert "Someone other than anne can now send it: nyhetsbrev send 2024-q4 --confirm." in (
         own.output
     )
@@ -139,6 +140,16 @@ def test_a_tampered_approval_is_refused(
     assert smtp_sink.count() == 0
     listed = cli("approvals", ISSUE)
     assert "DOES NOT VERIFY" in listed.output
+
+
+def test_approve_needs_the_secret_key(db: str, cli: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("NYHETSBREV_SECRET_KEY")
+    refused = cli("approve", ISSUE, env=KARI)
+    assert refused.exit_code == 1
+    assert refused.output.startswith(
+        "Error: NYHETSBREV_SECRET_KEY is not set: approvals are signed with it, so that an "
+        "approval edited in the database is detected."
+    )
 
 
 def test_only_named_approvers_may_approve(

@@ -81,6 +81,7 @@ def approve(
     ws = app.workspace
     audience = Audience(topics or ("nyhetsbrev",), sectors, languages)
     who = current_actor(actor)
+    record.approval_key()  # no key, no approval: say so before building anything
     with open_ledger(ws) as (store, _):
         prepared = prepare(ws, issue_id, attach_pdf=attach_pdf)
         policy = Policy.of(prepared.loaded)
@@ -93,6 +94,9 @@ def approve(
             "make sure it is what you read."
         )
     _show_build(ws, prepared, audience)
+    if prepared.warnings:
+        count = sum(1 + len(f.others) for f in prepared.warnings)
+        click.echo(f"Warnings: {count} editorial (`nyhetsbrev check {issue_id}` lists them)")
     click.echo(
         f"Approval {approval.id}: {who} approved {issue_id} (content hash "
         f"{approval.content_hash[:16]}…) at {approval.approved_at.astimezone():%Y-%m-%d %H:%M}."
