@@ -9,8 +9,8 @@ from typing import Any, TypeVar
 import click
 
 from nyhetsbrev.approval import record
-from nyhetsbrev.approval.gate import Policy, build_of, check_approver
 from nyhetsbrev.approval.record import Approval
+from nyhetsbrev.approval.service import approve_build
 from nyhetsbrev.cli_support import AppContext, pass_app
 from nyhetsbrev.contacts.cli_options import actor_option
 from nyhetsbrev.contacts.model import LANGUAGES, current_actor
@@ -81,13 +81,8 @@ def approve(
     ws = app.workspace
     audience = Audience(topics or ("nyhetsbrev",), sectors, languages)
     who = current_actor(actor)
-    record.approval_key()  # no key, no approval: say so before building anything
-    with open_ledger(ws) as (store, _):
-        prepared = prepare(ws, issue_id, attach_pdf=attach_pdf)
-        policy = Policy.of(prepared.loaded)
-        check_approver(policy, who, issue_id)
-        build = build_of(prepared, audience)
-        approval = record.record(store.engine, build, who, note)
+    approved = approve_build(ws, issue_id, who, note, audience, attach_pdf=attach_pdf)
+    approval, prepared, policy = approved.approval, approved.prepared, approved.policy
     if prepared.rebuilt:
         click.echo(
             f"Note: {issue_id} was rebuilt just now from its YAML; you approve that build, so "
