@@ -82,8 +82,11 @@ def test_four_eyes_end_to_end(
     assert other_audience.exit_code == 1
     assert "this send goes to topic tilstandsrapport" in other_audience.output
 
+    dry = cli("send", ISSUE)
+    assert "\nApproval: required, and it was approved by kari on " in dry.output
     again = cli("approve", ISSUE, env=KARI)
     assert again.exit_code == 0, again.output
+    assert "\nApproval: approved by kari on " in cli("send", ISSUE).output
     sent = cli(*REAL)
     assert sent.exit_code == 0, sent.output
     assert smtp_sink.count() == 3

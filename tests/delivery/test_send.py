@@ -56,6 +56,7 @@ def test_dry_run_builds_checks_and_sends_nothing(
     assert lines[6:] == [
         "SMTP:     not configured: set NYHETSBREV_SMTP_URL (see docs/operations.md)",
         "Time:     about 6 s at 30 messages a minute",
+        "Approval: required, and cannot be checked: NYHETSBREV_SECRET_KEY is not set",
         "Before sending:",
         "  - NYHETSBREV_SMTP_URL is not set: say which SMTP server sends the newsletter (see "
         "docs/operations.md)",

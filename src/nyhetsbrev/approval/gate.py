@@ -17,6 +17,7 @@ from nyhetsbrev.approval.changes import changed_sections
 from nyhetsbrev.approval.record import Approval, Build
 from nyhetsbrev.delivery.campaign import Audience
 from nyhetsbrev.delivery.prepare import Prepared
+from nyhetsbrev.delivery.tokens import SECRET_ENV
 from nyhetsbrev.errors import ApprovalError
 from nyhetsbrev.issue.load import LoadedIssue
 
@@ -73,11 +74,43 @@ def approval_for_send(
     if not policy.required:
         return None
     build = build_of(prepared, audience)
-    found = record.of_issue(engine, loaded.id)
+    approval, reasons = _verdict(engine, policy, build, sender)
+    if approval is not None:
+        return approval
+    raise ApprovalError(
+        f"{loaded.id} cannot be sent: {policy.where} says `approval: required`, and\n  - "
+        + "\n  - ".join(reasons)
+        + "\nAsk someone else to read the test send or the preview, then to run: "
+        + f"nyhetsbrev approve {loaded.id}{_options(build)} (nothing was sent)"
+    )
+
+
+def dry_run_line(engine: Engine, prepared: Prepared, audience: Audience, sender: str) -> str | None:
+    """The dry run's `Approval:` line (None when the publication does not require one)."""
+    policy = Policy.of(prepared.loaded)
+    if not policy.required:
+        return None
+    try:
+        approval, reasons = _verdict(engine, policy, build_of(prepared, audience), sender)
+    except ApprovalError:
+        return f"required, and cannot be checked: {SECRET_ENV} is not set"
+    if approval is not None:
+        return (
+            f"approved by {approval.actor} on {_when(approval)} (approval {approval.id}) — "
+            "this exact build"
+        )
+    return f"required, and {reasons[0]}"
+
+
+def _verdict(
+    engine: Engine, policy: Policy, build: Build, sender: str
+) -> tuple[Approval | None, list[str]]:
+    """The approval a send by `sender` of `build` goes out under, or the reasons there is none."""
+    found = record.of_issue(engine, build.issue_id)
     matching = [a for a in found if a.valid and a.content_hash == build.content_hash]
     good = [a for a in matching if a.actor != sender and policy.may_approve(a.actor)]
     if good:
-        return good[-1]
+        return good[-1], []
     reasons = [_forged(a) for a in found if not a.valid]
     own = [a for a in matching if a.actor == sender]
     outsiders = [a for a in matching if a.actor != sender and not policy.may_approve(a.actor)]
@@ -100,12 +133,7 @@ def approval_for_send(
         )
     if not reasons:
         reasons.append("it is not approved")
-    raise ApprovalError(
-        f"{loaded.id} cannot be sent: {policy.where} says `approval: required`, and\n  - "
-        + "\n  - ".join(reasons)
-        + "\nAsk someone else to read the test send or the preview, then to run: "
-        + f"nyhetsbrev approve {loaded.id}{_options(build)} (nothing was sent)"
-    )
+    return None, reasons
 
 
 def what_changed(approval: Approval, build: Build) -> list[str]:

@@ -6,7 +6,9 @@ from pathlib import Path
 
 import click
 
+from nyhetsbrev.approval.gate import dry_run_line
 from nyhetsbrev.cli_support import human_size
+from nyhetsbrev.contacts.model import current_actor
 from nyhetsbrev.contacts.store import ContactStore
 from nyhetsbrev.contacts.tokens import make_token, secret_key
 from nyhetsbrev.delivery import send as steps
@@ -57,6 +59,9 @@ def print_dry_run(
     except DeliveryError:
         rows.append(("SMTP", "not configured: set NYHETSBREV_SMTP_URL (see docs/operations.md)"))
     rows.append(("Time", estimate(count, limits)))
+    approval = dry_run_line(ledger.engine, prepared, audience, current_actor(opts.actor))
+    if approval:
+        rows.append(("Approval", approval))
     for label, value in rows:
         click.echo(f"{label + ':':<10}{value}")
     unfinished = ledger.unfinished(issue_id)
