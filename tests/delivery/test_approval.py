@@ -219,3 +219,22 @@ def test_changed_sections_by_heading(old: str, new: str, changed: list[str]) -> 
     from nyhetsbrev.approval.changes import changed_sections
 
     assert changed_sections(TEXT, TEXT.replace(old, new)) == changed
+
+
+def test_a_new_workspace_requires_approval(
+    tmp_path: Path, cli: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from nyhetsbrev.issue.load import load
+    from nyhetsbrev.workspace import Workspace
+
+    monkeypatch.chdir(tmp_path)
+    assert cli("init", "mitt").exit_code == 0
+    kom = tmp_path / "mitt" / "newsletters" / "kom.yaml"
+    text = kom.read_text("utf-8")
+    assert APPROVAL_ON in text and "writes `approval: none` instead" in text
+    issue_id = next(p.name for p in kom.parent.iterdir() if p.is_dir())
+    loaded, _ = load(Workspace.find(str(tmp_path / "mitt")), issue_id)
+    assert loaded is not None and loaded.publication.approval == "required"
+    kom.write_text(text.replace(APPROVAL_ON, APPROVAL_OFF), "utf-8")  # the one-person team
+    loaded, _ = load(Workspace.find(str(tmp_path / "mitt")), issue_id)
+    assert loaded is not None and loaded.publication.approval == "none"
