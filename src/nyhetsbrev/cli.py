@@ -33,11 +33,14 @@ COMMANDS: dict[str, Verb] = {
         "nyhetsbrev.render.commands:build", "Build the email, text, web and PDF editions."
     ),
     "preview": Verb("nyhetsbrev.web.cli:preview", "Preview an issue in the browser as you write."),
-    "approve": Verb(
-        "nyhetsbrev.approval.cli:approve", "Approve this exact build (four eyes, not the sender)."
-    ),
-    "approvals": Verb("nyhetsbrev.approval.cli:approvals", "List an issue's approvals and sends."),
     "send": Verb("nyhetsbrev.delivery.cli:send", "Send an issue (a dry run without --confirm)."),
+    "approve": Verb(
+        "nyhetsbrev.delivery.approval.cli:approve",
+        "Approve this exact build for sending (four eyes).",
+    ),
+    "approvals": Verb(
+        "nyhetsbrev.delivery.approval.cli:approvals", "List an issue's approvals and sends."
+    ),
     "campaigns": Verb("nyhetsbrev.delivery.reports:campaigns", "List the sends and their outcome."),
     "archive": Verb(
         "nyhetsbrev.records.cli:archive", "Write the archive copy of a sent issue (BagIt)."

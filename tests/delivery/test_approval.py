@@ -216,7 +216,7 @@ Mer.
     ],
 )
 def test_changed_sections_by_heading(old: str, new: str, changed: list[str]) -> None:
-    from nyhetsbrev.approval.changes import changed_sections
+    from nyhetsbrev.delivery.approval.changes import changed_sections
 
     assert changed_sections(TEXT, TEXT.replace(old, new)) == changed
 

@@ -11,11 +11,11 @@ from types import FrameType
 
 import click
 
-from nyhetsbrev.approval.gate import approval_for_send
 from nyhetsbrev.cli_support import AppContext, pass_app
 from nyhetsbrev.contacts.model import LANGUAGES, current_actor
 from nyhetsbrev.contacts.store import ContactStore
 from nyhetsbrev.delivery import send as steps
+from nyhetsbrev.delivery.approval.gate import approval_for_send
 from nyhetsbrev.delivery.campaign import (
     BOUNCES_TO_MARK,
     Sender,

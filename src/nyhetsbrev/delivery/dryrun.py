@@ -6,12 +6,12 @@ from pathlib import Path
 
 import click
 
-from nyhetsbrev.approval.gate import dry_run_line
 from nyhetsbrev.cli_support import human_size
 from nyhetsbrev.contacts.model import current_actor
 from nyhetsbrev.contacts.store import ContactStore
 from nyhetsbrev.contacts.tokens import make_token, secret_key
 from nyhetsbrev.delivery import send as steps
+from nyhetsbrev.delivery.approval.gate import dry_run_line
 from nyhetsbrev.delivery.campaign import Audience, Limits
 from nyhetsbrev.delivery.ledger import Ledger
 from nyhetsbrev.delivery.message import Recipient, format_address, write_eml

@@ -114,7 +114,7 @@ def campaigns(ctx: click.Context) -> None:
 @pass_app
 def show(app: AppContext, number: int, csv_path: Path | None) -> None:
     """Show campaign N: its issue, audience, state and outcomes."""
-    from nyhetsbrev.approval.record import describe
+    from nyhetsbrev.delivery.approval.record import describe
 
     ws = app.workspace
     with steps.open_ledger(ws) as (store, ledger):

@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from nyhetsbrev.approval import record
-from nyhetsbrev.approval.gate import build_of
 from nyhetsbrev.contacts.store import ContactStore
+from nyhetsbrev.delivery.approval import record
+from nyhetsbrev.delivery.approval.gate import build_of
 from nyhetsbrev.delivery.campaign import Audience
 from nyhetsbrev.delivery.ledger import Ledger
 from nyhetsbrev.delivery.message import Recipient

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 from sqlalchemy.engine import Engine
 
-from nyhetsbrev.approval import record
-from nyhetsbrev.approval.changes import changed_sections
-from nyhetsbrev.approval.record import Approval, Build
+from nyhetsbrev.delivery.approval import record
+from nyhetsbrev.delivery.approval.changes import changed_sections
+from nyhetsbrev.delivery.approval.record import Approval, Build
 from nyhetsbrev.delivery.campaign import Audience
 from nyhetsbrev.delivery.prepare import Prepared
 from nyhetsbrev.delivery.tokens import SECRET_ENV

@@ -4,21 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from nyhetsbrev.approval import record
-from nyhetsbrev.approval.record import Approval
-from nyhetsbrev.approval.service import approve_build
 from nyhetsbrev.cli_support import AppContext, pass_app
-from nyhetsbrev.contacts.cli_options import actor_option
 from nyhetsbrev.contacts.model import LANGUAGES, current_actor
-from nyhetsbrev.delivery.campaign import Audience
-from nyhetsbrev.delivery.prepare import Prepared, prepare
-from nyhetsbrev.delivery.send import open_ledger
 from nyhetsbrev.errors import NyhetsbrevError
-from nyhetsbrev.workspace import Workspace
+
+if TYPE_CHECKING:  # the verbs import their stack when they run, not for `--help`
+    from nyhetsbrev.delivery.approval.record import Approval
+    from nyhetsbrev.delivery.campaign import Audience
+    from nyhetsbrev.delivery.prepare import Prepared
+    from nyhetsbrev.workspace import Workspace
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -58,7 +56,12 @@ def audience_options(func: F) -> F:
 @click.command()
 @click.argument("issue_id", metavar="ID")
 @click.option("--note", metavar="TEXT", help="What you checked, for the records.")
-@actor_option
+@click.option(
+    "--actor",
+    envvar="NYHETSBREV_ACTOR",
+    metavar="NAME",
+    help="Who approves, for the records. Default: your login name.",
+)
 @audience_options
 @pass_app
 def approve(
@@ -78,6 +81,9 @@ def approve(
     attached), subject, sender and audience as built now; any change needs a new approval.
       nyhetsbrev approve 2025-q1 --note "read the test send"
     """
+    from nyhetsbrev.delivery.approval.service import approve_build
+    from nyhetsbrev.delivery.campaign import Audience
+
     ws = app.workspace
     audience = Audience(topics or ("nyhetsbrev",), sectors, languages)
     who = current_actor(actor)
@@ -126,6 +132,9 @@ def _show_build(ws: Workspace, prepared: Prepared, audience: Audience) -> None:
 @pass_app
 def approvals(app: AppContext, issue_id: str) -> None:
     """List an issue's approvals and sends, and whether an approval covers the current build."""
+    from nyhetsbrev.delivery.approval import record
+    from nyhetsbrev.delivery.send import open_ledger
+
     ws = app.workspace
     with open_ledger(ws) as (store, ledger):
         found = record.of_issue(store.engine, issue_id)
@@ -156,6 +165,8 @@ def approvals(app: AppContext, issue_id: str) -> None:
 
 
 def _approval_line(approval: Approval, current: dict[bool, str | None]) -> str:
+    from nyhetsbrev.delivery.campaign import Audience
+
     if not approval.valid:
         state = "DOES NOT VERIFY (the row was changed after it was recorded): it does not count"
     elif current.get(approval.attach_pdf) == approval.build_hash:
@@ -174,6 +185,8 @@ def _approval_line(approval: Approval, current: dict[bool, str | None]) -> str:
 
 def _current_builds(ws: Workspace, issue_id: str, found: list[Approval]) -> dict[bool, str | None]:
     """The current build hash without and (if an approval attached it) with the PDF."""
+    from nyhetsbrev.delivery.prepare import prepare
+
     out: dict[bool, str | None] = {}
     for attach in sorted({a.attach_pdf for a in found}):
         try:

@@ -24,9 +24,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from nyhetsbrev.approval.schema import approvals
 from nyhetsbrev.contacts.database import write_transaction
 from nyhetsbrev.contacts.model import now
+from nyhetsbrev.delivery.approval.schema import approvals
 from nyhetsbrev.delivery.tokens import GENERATE_HINT, MIN_SECRET_LENGTH, SECRET_ENV
 from nyhetsbrev.errors import ApprovalError
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from nyhetsbrev.approval import record
-from nyhetsbrev.approval.gate import Policy, build_of, check_approver
-from nyhetsbrev.approval.record import Approval
+from nyhetsbrev.delivery.approval import record
+from nyhetsbrev.delivery.approval.gate import Policy, build_of, check_approver
+from nyhetsbrev.delivery.approval.record import Approval
 from nyhetsbrev.delivery.campaign import Audience
 from nyhetsbrev.delivery.prepare import Prepared, prepare
 from nyhetsbrev.delivery.send import open_ledger
