@@ -21,8 +21,7 @@ from nyhetsbrev.delivery.schema import Campaign
 from nyhetsbrev.errors import ApprovalError, RecordsError
 from nyhetsbrev.records.metadata import Metadata
 from nyhetsbrev.records.webpage import self_contained
-from nyhetsbrev.render.build import pdf_file_name
-from nyhetsbrev.render.pdf import render_pdf
+from nyhetsbrev.render.editions import RenderOptions, pdf_file_name, render_editions
 from nyhetsbrev.theme import find_theme
 from nyhetsbrev.workspace import Workspace
 
@@ -79,8 +78,11 @@ def make_package(
     stem = pdf_file_name(loaded).removesuffix(".pdf")
     theme = find_theme(ws, loaded.publication.theme)
     web_page = (prepared.folder / "index.html").read_text(encoding="utf-8")
+    archival = RenderOptions(editions=frozenset({"pdf"}), pdf_standard=ARCHIVE_STANDARD)
+    pdf = render_editions(loaded, theme, archival).pdf
+    assert pdf is not None
     files = {
-        f"{stem}.pdf": render_pdf(loaded, theme, ARCHIVE_STANDARD).pdf,
+        f"{stem}.pdf": pdf.pdf,
         f"{stem}.eml": _eml(prepared, campaign),
         f"{stem}.html": self_contained(web_page, prepared.folder, loaded).encode("utf-8"),
     }
