@@ -18,6 +18,7 @@ from nyhetsbrev.delivery.ledger import Ledger
 from nyhetsbrev.delivery.message import Recipient
 from nyhetsbrev.delivery.prepare import Prepared, prepare
 from nyhetsbrev.delivery.schema import Campaign
+from nyhetsbrev.delivery.states import DeliveryStatus
 from nyhetsbrev.errors import ApprovalError, RecordsError
 from nyhetsbrev.records.metadata import Metadata
 from nyhetsbrev.records.webpage import self_contained
@@ -43,7 +44,7 @@ class Package:
 def sent_campaign(ledger: Ledger, issue_id: str) -> Campaign | None:
     """The latest campaign that delivered the issue to at least one recipient."""
     for campaign in reversed(ledger.campaigns(issue_id)):
-        if ledger.counts(campaign.id)["sent"]:
+        if ledger.counts(campaign.id)[DeliveryStatus.SENT]:
             return campaign
     return None
 
@@ -151,7 +152,7 @@ def _metadata(
         period_end=end.isoformat(),
         status="sent" if campaign else "draft",
         date_sent=sent.isoformat(timespec="seconds") if sent else None,
-        recipients=ledger.counts(campaign.id)["sent"] if campaign else 0,
+        recipients=ledger.counts(campaign.id)[DeliveryStatus.SENT] if campaign else 0,
         campaign=campaign.id if campaign else None,
         sent_by=campaign.sent_by if campaign else None,
         approved_by=approval.actor if approval else None,

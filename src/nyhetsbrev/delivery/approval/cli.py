@@ -134,6 +134,7 @@ def approvals(app: AppContext, issue_id: str) -> None:
     """List an issue's approvals and sends, and whether an approval covers the current build."""
     from nyhetsbrev.delivery.approval import record
     from nyhetsbrev.delivery.send import open_ledger
+    from nyhetsbrev.delivery.states import DeliveryStatus
 
     ws = app.workspace
     with open_ledger(ws) as (store, ledger):
@@ -157,7 +158,7 @@ def approvals(app: AppContext, issue_id: str) -> None:
                 campaign.created_at,
                 f"{campaign.created_at.astimezone():%Y-%m-%d %H:%M}  campaign {campaign.id}: "
                 f"sent by {campaign.sent_by or '(not recorded)'}, {under}; {campaign.status}, "
-                f"{c['sent']} sent, {c['failed']} failed",
+                f"{c[DeliveryStatus.SENT]} sent, {c[DeliveryStatus.FAILED]} failed",
             )
         )
     for _, line in sorted(events, key=lambda event: event[0]):

@@ -12,12 +12,12 @@ from dataclasses import dataclass
 
 from sqlalchemy.engine import Engine
 
+from nyhetsbrev.contacts.tokens import SECRET_ENV
 from nyhetsbrev.delivery.approval import record
 from nyhetsbrev.delivery.approval.changes import changed_sections
 from nyhetsbrev.delivery.approval.record import Approval, Build
 from nyhetsbrev.delivery.campaign import Audience
 from nyhetsbrev.delivery.prepare import Prepared
-from nyhetsbrev.delivery.tokens import SECRET_ENV
 from nyhetsbrev.errors import ApprovalError
 from nyhetsbrev.issue.load import LoadedIssue
 

@@ -26,8 +26,8 @@ from sqlalchemy.engine import Engine
 
 from nyhetsbrev.contacts.database import write_transaction
 from nyhetsbrev.contacts.model import now
+from nyhetsbrev.contacts.tokens import GENERATE_HINT, MIN_SECRET_LENGTH, SECRET_ENV
 from nyhetsbrev.delivery.approval.schema import approvals
-from nyhetsbrev.delivery.tokens import GENERATE_HINT, MIN_SECRET_LENGTH, SECRET_ENV
 from nyhetsbrev.errors import ApprovalError
 
 _DERIVATION = b"nyhetsbrev/approval/v1"
