@@ -22,6 +22,7 @@ from watchfiles import Change, DefaultFilter, awatch
 from nyhetsbrev.issue.load import check_issue_id
 from nyhetsbrev.render.environment import environment
 from nyhetsbrev.theme import default_theme
+from nyhetsbrev.web.approve import Approvals, panel_context
 from nyhetsbrev.web.archive import PUBLIC_SUFFIXES, edition_csp
 from nyhetsbrev.web.pages import LANGUAGE_NAMES, LANGUAGES, choose_language, web_labels
 from nyhetsbrev.web.rebuild import SITE_PREFIX, Previewer, Snapshot
@@ -36,7 +37,7 @@ NO_STORE = {"Cache-Control": "no-store"}
 #: The shell page: its own script and styles only; frames of its own origin.
 SHELL_CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "frame-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; "
+    "frame-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
     "frame-ancestors 'none'"
 )
 #: The email as mail clients get it: inline styles, no script at all, framed by the shell only.
@@ -77,6 +78,7 @@ def create_preview_app(ws: Workspace, issue_id: str, *, watch: bool = True) -> S
     """The preview app of one issue; `watch=False` builds once (for tests of the pages)."""
     check_issue_id(issue_id)
     state = PreviewState(Previewer(ws, issue_id))
+    approvals = Approvals(ws, issue_id)
 
     async def rebuild() -> Snapshot:
         snapshot = await run_in_threadpool(state.previewer.build)
@@ -136,6 +138,7 @@ def create_preview_app(ws: Workspace, issue_id: str, *, watch: bool = True) -> S
             Route("/email.html", email, methods=["GET"]),
             Route("/email.txt", text, methods=["GET"]),
             Route("/edition.pdf", pdf, methods=["GET"]),
+            Route("/approve", approve, methods=["POST"]),
             Route(f"{SITE_PREFIX}/{{issue_id}}/", web_edition, methods=["GET"]),
             Route(f"{SITE_PREFIX}/{{issue_id}}/{{name}}", site_file, methods=["GET"]),
             Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
@@ -144,6 +147,7 @@ def create_preview_app(ws: Workspace, issue_id: str, *, watch: bool = True) -> S
         lifespan=lifespan,
     )
     app.state.preview = state
+    app.state.approvals = approvals
     return app
 
 
@@ -164,6 +168,8 @@ async def shell(request: Request) -> Response:
     labels = web_labels(language)
     loaded = snapshot.loaded
     errors = [f for f in snapshot.findings if f.level == "error"]
+    approvals: Approvals = request.app.state.approvals
+    panel, cookie = await approvals.panel(request, snapshot.generation)
     page = _template().render(
         lang=language,
         labels=labels,
@@ -174,8 +180,21 @@ async def shell(request: Request) -> Response:
         widths=WIDTHS,
         languages=[(code, LANGUAGE_NAMES[code]) for code in LANGUAGES],
         site=f"{SITE_PREFIX}/{snapshot.issue_id}/",
+        **panel_context(panel),
     )
-    return HTMLResponse(page, headers={"Content-Security-Policy": SHELL_CSP, **NO_STORE})
+    response = HTMLResponse(page, headers={"Content-Security-Policy": SHELL_CSP, **NO_STORE})
+    if cookie is not None:
+        approvals.csrf.set_cookie(response, request, cookie)
+    return response
+
+
+async def approve(request: Request) -> Response:
+    """The page's approve button (POST, CSRF-checked, loopback only): see web/approve.py."""
+    snapshot = _state(request).current()
+    default = snapshot.loaded.language if snapshot.loaded is not None else "nb"
+    labels = web_labels(choose_language(request, default if default in LANGUAGES else "nb"))
+    approvals: Approvals = request.app.state.approvals
+    return await approvals.approve(request, snapshot.generation, labels)
 
 
 async def events(request: Request) -> Response:

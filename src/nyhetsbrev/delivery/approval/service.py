@@ -14,6 +14,7 @@ from nyhetsbrev.errors import NyhetsbrevError
 from nyhetsbrev.workspace import Workspace
 
 DEFAULT_AUDIENCE = Audience(("nyhetsbrev",))
+STALE = "stale"  # Status.problem when build/<id>/ is older than the issue's sources
 
 
 @dataclass(frozen=True)
@@ -58,9 +59,23 @@ def approve_build(
     return Approved(approval, prepared, policy)
 
 
-def current_status(ws: Workspace, issue_id: str) -> Status:
-    """The approvals of the build `send --confirm` (default audience, no PDF) would send now."""
+def current_status(ws: Workspace, issue_id: str, *, build: bool = True) -> Status:
+    """The approvals of the build `send --confirm` (default audience, no PDF) would send now.
+
+    With `build=False` (the preview page: a GET changes nothing) an out-of-date build/ is not
+    rebuilt; the status then says so, and approving builds it.
+    """
+    from nyhetsbrev.delivery.prepare import build_is_current
+    from nyhetsbrev.issue.load import load
+
     try:
+        if not build:
+            loaded, _ = load(ws, issue_id)
+            if loaded is None:
+                return Status(False, [], None, f"{issue_id} does not load: see the findings")
+            if not build_is_current(ws, loaded, ws.build_dir / issue_id):
+                required = Policy.of(loaded).required
+                return Status(required, [], None, STALE)
         with open_ledger(ws) as (store, _):
             prepared = prepare(ws, issue_id)
             wanted = build_of(prepared, DEFAULT_AUDIENCE).content_hash
