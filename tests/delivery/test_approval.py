@@ -155,6 +155,16 @@ def test_approve_needs_the_secret_key(db: str, cli: Any, monkeypatch: pytest.Mon
     )
 
 
+def test_an_issue_with_errors_cannot_be_approved(db: str, send_ws: Path, cli: Any) -> None:
+    edit_issue(send_ws, "title: KOM publikasjoner", "title: ''")
+    refused = cli("approve", ISSUE, env=KARI)
+    assert refused.exit_code == 1
+    assert refused.output.endswith(
+        "fix these, then run `nyhetsbrev approve 2024-q4` again (nothing was approved).\n"
+    )
+    assert "has no approvals" in cli("approvals", ISSUE).output
+
+
 def test_only_named_approvers_may_approve(
     db: str, send_ws: Path, cli: Any, contacts: Callable[..., list[int]], smtp_sink: Sink
 ) -> None:

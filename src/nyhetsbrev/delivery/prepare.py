@@ -70,8 +70,21 @@ class Prepared:
         )
 
 
-def prepare(ws: Workspace, issue_id: str, *, attach_pdf: bool = False) -> Prepared:
-    """Check (errors stop here), build if needed, read the build, and hash it."""
+#: What did not happen when `prepare()` stops, per verb that calls it.
+NOT_DONE = {
+    "send": "nothing was sent",
+    "approve": "nothing was approved",
+    "archive": "nothing was written",
+}
+
+
+def prepare(
+    ws: Workspace, issue_id: str, *, attach_pdf: bool = False, verb: str = "send"
+) -> Prepared:
+    """Check (errors stop here), build if needed, read the build, and hash it.
+
+    `verb` is the command that asked (send, approve, archive), named in the error that stops it.
+    """
     from nyhetsbrev.render.build import BuildOptions, build
 
     checked = check_issue(ws, issue_id)
@@ -79,8 +92,8 @@ def prepare(ws: Workspace, issue_id: str, *, attach_pdf: bool = False) -> Prepar
     if loaded is None or errors:
         lines = "\n".join(f.format() for f in errors)
         raise DeliveryError(
-            f"{lines}\n{summary(errors)}: fix these, then run `nyhetsbrev send {issue_id}` again "
-            "(nothing was sent)."
+            f"{lines}\n{summary(errors)}: fix these, then run `nyhetsbrev {verb} {issue_id}` again "
+            f"({NOT_DONE.get(verb, 'nothing was done')})."
         )
     folder = ws.build_dir / issue_id
     rebuilt = False

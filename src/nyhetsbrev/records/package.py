@@ -67,7 +67,7 @@ def make_package(
             "the current build, marked as a draft"
         )
     attach = campaign.attach_pdf if campaign else False
-    prepared = prepare(ws, issue_id, attach_pdf=attach)
+    prepared = prepare(ws, issue_id, attach_pdf=attach, verb="archive")
     if campaign is not None and prepared.build_hash != campaign.build_hash:
         raise RecordsError(
             f"{issue_id} changed since campaign {campaign.id} sent it: the archive copy must be "

@@ -52,7 +52,7 @@ def approve_build(
     """Check and build the issue as `send` would, and record `actor`'s approval of it."""
     record.approval_key()  # no key, no approval: say so before building anything
     with open_ledger(ws) as (store, _):
-        prepared = prepare(ws, issue_id, attach_pdf=attach_pdf)
+        prepared = prepare(ws, issue_id, attach_pdf=attach_pdf, verb="approve")
         policy = Policy.of(prepared.loaded)
         check_approver(policy, actor, issue_id)
         approval = record.record(store.engine, build_of(prepared, audience), actor, note)
