@@ -41,3 +41,7 @@ class ApprovalError(NyhetsbrevError):
 
 class RecordsError(NyhetsbrevError):
     """The archive copy (records package) of an issue cannot be made as asked."""
+
+
+class BouncesError(NyhetsbrevError):
+    """Bounce messages cannot be read, fetched or recorded."""

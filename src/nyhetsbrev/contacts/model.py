@@ -50,6 +50,7 @@ EVENT_KINDS = (
     "imported",
     "exported",
     "bounced",
+    "bounce",  # a bounce message recorded (bounces import/fetch); `bounced` is the status change
     "erased",
 )
 #: Examples offered in help texts; any sector is accepted (lower-cased, so counts add up).

@@ -1,0 +1,1 @@
+"""Bounces: read non-delivery reports (files or IMAP), match them to deliveries, apply policy."""
