@@ -17,6 +17,7 @@ from nyhetsbrev.contacts.cli_options import (
     opened,
 )
 from nyhetsbrev.contacts.cli_transfer import export, import_
+from nyhetsbrev.contacts.database import read_transaction
 from nyhetsbrev.contacts.model import (
     CONSENT_SOURCES,
     LANGUAGES,
@@ -25,6 +26,7 @@ from nyhetsbrev.contacts.model import (
     ContactStatus,
     current_actor,
 )
+from nyhetsbrev.contacts.queries import last_events
 from nyhetsbrev.errors import ContactsError
 
 
@@ -110,6 +112,14 @@ def list_(app: AppContext, filters: FilterOptions, fmt: str, limit: int | None) 
         elif fmt == "json":
             data = [exporting.contact_dict(c) for c in found]
             click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        elif tuple(filters.statuses) == (ContactStatus.BOUNCED,):  # say when and why
+            listed = list(found)
+            with read_transaction(store.engine) as conn:
+                why = last_events(conn, [c.id for c in listed], "bounced")
+            count = report.bounced_table(listed, why)
+            click.echo(
+                f"{count} contact{'' if count == 1 else 's'}." if count else "No contacts match."
+            )
         else:
             count = report.contact_table(found)
             click.echo(

@@ -144,6 +144,21 @@ def events_of(conn: Connection, contact_id: int) -> list[Event]:
     return [Event(**row._asdict()) for row in rows]
 
 
+def last_events(conn: Connection, contact_ids: list[int], kind: str) -> dict[int, Event]:
+    """Each contact's latest event of `kind` (e.g. why and when they became `bounced`)."""
+    found: dict[int, Event] = {}
+    for start in range(0, len(contact_ids), 500):
+        chunk = contact_ids[start : start + 500]
+        rows = conn.execute(
+            sa.select(events)
+            .where(events.c.contact_id.in_(chunk), events.c.kind == kind)
+            .order_by(events.c.id)
+        )
+        for row in rows:
+            found[row.contact_id] = Event(**row._asdict())
+    return found
+
+
 @dataclass
 class Stats:
     """Counts: by status, and per topic, sector and language split by status."""

@@ -57,15 +57,44 @@ def contact_table(contacts: Iterable[Contact]) -> int:
     return count
 
 
+def bounced_table(contacts: Iterable[Contact], why: dict[int, Event]) -> int:
+    """Bounced contacts with when and why (their latest `bounced` event); returns how many."""
+    table = Table(show_edge=False, pad_edge=False, box=None, header_style="bold")
+    for title in ("Email", "Name", "Organisation", "Bounced", "Why"):
+        table.add_column(title, overflow="fold")
+    count = 0
+    for c in contacts:
+        event = why.get(c.id)
+        table.add_row(
+            c.email,
+            c.name or "",
+            c.organisation or "",
+            when(event.at) if event else "—",
+            (event.detail or "") if event else "",
+        )
+        count += 1
+    if count:
+        out = console()
+        with out.capture() as captured:
+            out.print(table)
+        sys.stdout.write("\n".join(line.rstrip() for line in captured.get().splitlines()) + "\n")
+    return count
+
+
 def person(contact: Contact, consents: list[Consent], events: list[Event]) -> list[str]:
     """One contact, all data held: fields, consent records, event log."""
+    status: str = contact.status
+    if status == "bounced":
+        last = next((e for e in reversed(events) if e.kind == "bounced"), None)
+        if last is not None:
+            status = f"bounced since {when(last.at)}: {last.detail or 'no reason recorded'}"
     fields = (
         ("name", contact.name),
         ("organisation", contact.organisation),
         ("sector", contact.sector),
         ("language", contact.language),
         ("topics", ", ".join(contact.topics)),
-        ("status", contact.status),
+        ("status", status),
         ("notes", contact.notes),
         ("created", when(contact.created_at)),
         ("updated", when(contact.updated_at)),
