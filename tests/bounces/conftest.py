@@ -7,6 +7,7 @@ import email.utils
 from email.message import EmailMessage
 from email.policy import SMTP
 
+from tests.bounces.dovecot import dovecot  # noqa: F401  (a fixture)
 from tests.delivery.conftest import (  # noqa: F401  (fixtures, shared)
     Received,
     built_workspace,

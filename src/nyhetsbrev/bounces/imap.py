@@ -224,6 +224,7 @@ class Mailbox:
             self.client.add_flags(list(uids), [KEYWORD], silent=True)
             if not (folder and move):
                 return ""
+            folder = self._server_name(folder)
             if not self.client.folder_exists(folder):
                 self.client.create_folder(folder)
                 self.client.subscribe_folder(folder)
@@ -237,6 +238,18 @@ class Mailbox:
                 f"{self.settings.display}: the bounces were recorded, but marking the messages "
                 f"failed: {_text(exc)} — the next fetch reads them again (and counts them once)"
             ) from None
+
+    def _server_name(self, folder: str) -> str:
+        """`Nyhetsbrev/Behandlet` with the server's hierarchy separator (Exchange: `/`, some
+        Dovecot and Courier setups: `.`)."""
+        try:
+            personal = self.client.namespace().personal
+        except IMAPClientError:
+            return folder
+        separator = personal[0][1] if personal and personal[0][1] else "/"
+        if isinstance(separator, bytes):
+            separator = separator.decode()
+        return folder.replace("/", separator)
 
 
 def _text(exc: BaseException) -> str:
