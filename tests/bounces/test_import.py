@@ -203,9 +203,9 @@ def test_fallback_by_address_and_erased_addresses(
     assert cli(*SEND).exit_code == 0
     got = by_rcpt(smtp_sink)
     (send_ws / "no-headers.eml").write_bytes(dsn(got["person1@example.no"], returned=False))
-    (send_ws / "erased.eml").write_bytes(dsn(got["person2@example.no"]))
     erased = cli("contacts", "erase", "person2@example.no", "--yes")
     assert erased.exit_code == 0, erased.output
+    (send_ws / "erased.eml").write_bytes(dsn(got["person2@example.no"]))  # arrives later
     result = cli("bounces", "import", "no-headers.eml", "erased.eml", "--apply")
     assert result.exit_code == 0, result.output
     assert "  person1@example.no  5.1.1  hard  campaign 1 (2024-q4) by address" in result.output

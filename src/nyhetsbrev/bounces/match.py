@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from nyhetsbrev.contacts.model import normalise_email
+from nyhetsbrev.contacts.addresses import normalise_email
 from nyhetsbrev.contacts.schema.tables import contacts
 from nyhetsbrev.contacts.suppression import Suppressor
 from nyhetsbrev.delivery.schema import campaigns, deliveries

@@ -9,7 +9,7 @@ import click
 from click.core import ParameterSource
 
 from nyhetsbrev.cli_support import AppContext, pass_app
-from nyhetsbrev.contacts import exporting, report
+from nyhetsbrev.contacts import exporting, report, traces
 from nyhetsbrev.contacts.cli_options import (
     FilterOptions,
     actor_option,
@@ -294,7 +294,12 @@ def erase(app: AppContext, email: str, yes: bool, actor: str | None) -> None:
     with opened(app) as store:
         contact = store.get(email)
         if contact is None and store.suppression(email) is not None:
-            click.echo(f"{email.strip()} is already erased; nothing to do.")
+            scrubbed = traces.scrub(app.workspace.root, traces.traces_of(store.engine, None, email))
+            if scrubbed.rewritten or scrubbed.deleted:
+                click.echo(f"{email.strip()} was already erased from the database.")
+                _say_scrubbed(app, scrubbed)
+            else:
+                click.echo(f"{email.strip()} is already erased; nothing to do.")
             return
         if contact is None:
             question = (
@@ -309,7 +314,11 @@ def erase(app: AppContext, email: str, yes: bool, actor: str | None) -> None:
             )
         if not yes:
             click.confirm(question, abort=True)
+        # files first: the Message-IDs that name the person are read before the rows go
+        needles = traces.traces_of(store.engine, contact, email)
+        scrubbed = traces.scrub(app.workspace.root, needles)
         erasure = store.erase(email, actor=current_actor(actor))
+    scrubbed.left = traces.leftovers(app.workspace.root, needles)
     if erasure.contact_id is None:
         click.echo(f"Suppressed {email.strip()}: no import or add will subscribe it.")
     else:
@@ -318,6 +327,20 @@ def erase(app: AppContext, email: str, yes: bool, actor: str | None) -> None:
             f"record(s) and {erasure.events} event(s) deleted. Only a keyed hash of the address "
             "is kept, so no import or add will subscribe it again."
         )
+    _say_scrubbed(app, scrubbed)
+
+
+def _say_scrubbed(app: AppContext, scrubbed: traces.Scrubbed) -> None:
+    ws = app.workspace
+    if scrubbed.rewritten:
+        names = ", ".join(ws.relative(p) for p in scrubbed.rewritten)
+        click.echo(f"Removed the address from {len(scrubbed.rewritten)} report(s): {names}")
+    if scrubbed.deleted:
+        names = ", ".join(ws.relative(p) for p in scrubbed.deleted)
+        click.echo(f"Deleted {len(scrubbed.deleted)} message file(s) naming it: {names}")
+    if scrubbed.left:
+        names = ", ".join(ws.relative(p) for p in scrubbed.left)
+        click.echo(f"Still naming it, outside contacts/reports/ (delete or edit them): {names}")
 
 
 @contacts.command()
