@@ -178,12 +178,11 @@ def format_address(name: str | None, email: str) -> str:
 
 
 def check_address(email: str) -> None:
-    """Refuse an address that cannot go into a header or an SMTP command as is."""
-    if not email.isascii():
-        raise DeliveryError(
-            f"{email}: an address with non-ASCII characters needs SMTPUTF8, which nyhetsbrev "
-            "does not send — ask the person for a plain-ASCII address"
-        )
+    """Refuse an address that cannot go into a header or an SMTP command as is.
+
+    Non-ASCII addresses (`ærlig.øst@example.no`) pass: the transport sends them with SMTPUTF8
+    (RFC 6531/6532) when the server offers it, and reports them as not sent when it does not.
+    """
     if _CONTROL.search(email) or any(c in email for c in '<>, "') or email.count("@") != 1:
         raise DeliveryError(f"{email!r} is not a single email address")
 

@@ -37,6 +37,10 @@ URL_ENV = "NYHETSBREV_SMTP_URL"
 PASSWORD_ENV = "NYHETSBREV_SMTP_PASSWORD"
 DEFAULT_PORTS = {"smtp": 587, "smtps": 465}
 Outcome = Literal["sent", "temporary", "permanent", "uncertain"]
+NO_SMTPUTF8 = (
+    "the SMTP server does not offer SMTPUTF8, which an address with non-ASCII characters "
+    "needs — ask the person for a plain-ASCII address, or send through a server that offers it"
+)
 Stage = Literal["connect", "mail", "rcpt", "data", "message"]
 
 
@@ -219,7 +223,12 @@ class SmtpTransport:
     def _transaction(self, sender: str, recipient: str, body: bytes) -> SendResult:
         smtp = self._smtp
         assert smtp is not None
-        code, reply = self._command(lambda: smtp.mail(sender), "mail")
+        options: list[str] = []
+        if not (sender.isascii() and recipient.isascii()):  # RFC 6531: only with SMTPUTF8
+            if not smtp.has_extn("smtputf8"):
+                return SendResult("permanent", 0, f"not sent: {NO_SMTPUTF8}", "mail")
+            options = ["SMTPUTF8"]
+        code, reply = self._command(lambda: smtp.mail(sender, options), "mail")
         if code >= 500:
             self._rset()
             raise TransportError(
