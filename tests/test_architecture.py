@@ -16,7 +16,7 @@ PACKAGE = REPO / "src" / "nyhetsbrev"
 MODULE_NAME = re.compile(r"nyhetsbrev(\.[a-z_][a-z0-9_]*)+")
 
 # Lowest first; a module may import its own floor and those below it, never one above.
-FLOORS = ["base", "issue", "render", "contacts", "delivery", "records", "web", "cli"]
+FLOORS = ["base", "issue", "render", "contacts", "delivery", "bounces", "records", "web", "cli"]
 TOP_LEVEL = {
     "nyhetsbrev": "base",
     "nyhetsbrev.errors": "base",

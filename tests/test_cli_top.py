@@ -26,7 +26,7 @@ Cli = Callable[..., Result]
 HEAVY = ("sqlalchemy", "starlette", "uvicorn", "dkim", "dns", "typst", "jinja2", "watchfiles")
 ORDER = [
     "init", "new", "check", "build", "preview", "send", "approve", "approvals",
-    "campaigns", "archive", "contacts", "serve", "schema", "theme",
+    "campaigns", "archive", "contacts", "bounces", "serve", "schema", "theme",
 ]  # fmt: skip
 
 
@@ -58,7 +58,7 @@ def test_the_verbs_are_listed_in_the_editors_order_and_whole(cli: Cli) -> None:
     assert [line.split()[0] for line in listing] == ORDER
     assert listing[3] == "  build      Build the email, text, web and PDF editions."
     assert listing[5] == "  send       Send an issue (a dry run without --confirm)."
-    assert listing[13] == "  theme      Copy the packaged theme here to change it."
+    assert listing[14] == "  theme      Copy the packaged theme here to change it."
     assert not any("..." in line or "…" in line for line in listing)
 
 

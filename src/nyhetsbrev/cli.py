@@ -46,7 +46,9 @@ COMMANDS: dict[str, Verb] = {
         "nyhetsbrev.records.cli:archive", "Write the archive copy of a sent issue (BagIt)."
     ),
     "contacts": Verb("nyhetsbrev.contacts.cli:contacts", "Keep the contact list and its consent."),
-    "bounces": Verb("nyhetsbrev.bounces.cli:bounces", "Read the bounces that come back; mark them."),
+    "bounces": Verb(
+        "nyhetsbrev.bounces.cli:bounces", "Read the bounces that come back; mark them."
+    ),
     "serve": Verb("nyhetsbrev.web.cli:serve", "Serve the archive, sign-up and unsubscribe pages."),
     "schema": Verb(
         "nyhetsbrev.issue.commands:schema", "Write the JSON Schemas for editors' tools."

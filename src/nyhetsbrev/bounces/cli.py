@@ -6,14 +6,15 @@ import shlex
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from nyhetsbrev.cli_support import AppContext, pass_app
-from nyhetsbrev.contacts.cli_options import actor_option
-from nyhetsbrev.contacts.model import current_actor, load_list_settings, now
-from nyhetsbrev.contacts.store import ContactStore, open_store
 from nyhetsbrev.workspace import Workspace
+
+if TYPE_CHECKING:
+    from nyhetsbrev.contacts.store import ContactStore
 
 REPORTS = "reports"
 
@@ -22,6 +23,8 @@ REPORTS = "reports"
 def opened(ws: Workspace) -> Iterator[ContactStore]:
     """The workspace's contact store with the ledger and the bounce table migrated."""
     import nyhetsbrev.bounces.schema  # noqa: F401  (registers the migrations)
+    from nyhetsbrev.contacts.model import load_list_settings
+    from nyhetsbrev.contacts.store import open_store
 
     settings = load_list_settings(ws.newsletters)
     store = open_store(
@@ -35,6 +38,8 @@ def opened(ws: Workspace) -> Iterator[ContactStore]:
 
 def report_path(ws: Workspace) -> Path:
     """contacts/reports/bounces-YYYYMMDD-HHMMSS.csv (the folder is git-ignored)."""
+    from nyhetsbrev.contacts.model import now
+
     folder = ws.contacts_dir / REPORTS
     folder.mkdir(parents=True, exist_ok=True)
     ignore = folder / ".gitignore"
@@ -58,6 +63,18 @@ apply_option = click.option(
     "--apply", is_flag=True, help="Record the bounces and mark contacts. Without it: a dry run."
 )
 verbose_option = click.option("--verbose", "-v", is_flag=True, help="List every message.")
+actor_option = click.option(
+    "--actor",
+    envvar="NYHETSBREV_ACTOR",
+    metavar="NAME",
+    help="Who makes the change, for the records. Default: your login name.",
+)
+
+
+def current_actor(explicit: str | None) -> str:
+    from nyhetsbrev.contacts.model import current_actor as actor
+
+    return actor(explicit)
 
 
 @bounces.command("import")

@@ -21,10 +21,11 @@ from nyhetsbrev.contacts.addresses import normalise_email
 from nyhetsbrev.contacts.schema.tables import contacts
 from nyhetsbrev.contacts.suppression import Suppressor
 from nyhetsbrev.delivery.schema import campaigns, deliveries
+from nyhetsbrev.delivery.states import DeliveryStatus
 
 CHUNK = 500
 _ISSUE_IN_ID = re.compile(r"^<nyhetsbrev\.(\d{4}-q[1-4])\.[0-9a-f]+@", re.I)
-RECEIVED = ("sent", "uncertain", "sending")
+RECEIVED = (DeliveryStatus.SENT, DeliveryStatus.UNCERTAIN, DeliveryStatus.SENDING)
 
 
 @dataclass(frozen=True)

@@ -30,11 +30,12 @@ from nyhetsbrev.bounces.policy import (
 from nyhetsbrev.bounces.schema import bounces
 from nyhetsbrev.contacts.core import log, set_status
 from nyhetsbrev.contacts.database import read_transaction, write_transaction
-from nyhetsbrev.contacts.model import now
+from nyhetsbrev.contacts.model import ContactStatus, now
 from nyhetsbrev.contacts.schema.tables import contacts, events
 from nyhetsbrev.delivery.schema import campaigns, deliveries
+from nyhetsbrev.delivery.states import DeliveryStatus
 
-MARKABLE = ("subscribed", "pending")
+MARKABLE = (ContactStatus.SUBSCRIBED, ContactStatus.PENDING)
 NOTES_KEPT = 200  # non-bounces listed by name; beyond that, only counted
 
 
@@ -253,7 +254,7 @@ def _histories(conn: Connection, contact_ids: list[int]) -> dict[int, dict[int, 
             continue  # before they subscribed again: a fresh start
         result = CampaignResult(
             row.campaign_id,
-            row.status == "sent",
+            row.status == DeliveryStatus.SENT,
             bool(row.hard_bounce) or (row.contact_id, row.campaign_id) in bounced,
         )
         found.setdefault(row.contact_id, {})[row.campaign_id] = result
@@ -299,7 +300,7 @@ def apply_plan(engine: Engine, plan: Plan, *, actor: str, source: str) -> None:
             ).scalar_one_or_none()
             if current not in MARKABLE:
                 continue
-            set_status(conn, change.contact_id, "bounced", at)
+            set_status(conn, change.contact_id, ContactStatus.BOUNCED, at)
             failure = change.item.failure
             words = redact(failure.diagnostic, failure.recipient, failure.original, change.email)
             detail = f"{change.reason} — {event_detail(change.item, words)}"

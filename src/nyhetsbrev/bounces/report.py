@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 from nyhetsbrev.bounces.policy import CAMPAIGNS_IN_A_ROW, POLICY
-from nyhetsbrev.bounces.record import Item, Plan
+from nyhetsbrev.bounces.record import MARKABLE, Item, Plan
 from nyhetsbrev.contacts.exporting import neutralise
 
 LISTED = 50  # rows shown per section before "… and N more" (all with --verbose)
@@ -45,7 +45,7 @@ def outcome(plan: Plan, item: Item) -> str:
     change = next((c for c in plan.changes if c.contact_id == contact_id), None)
     if change is not None:
         return f"contact {would}marked bounced: {change.reason}"
-    if item.match.contact_status not in ("subscribed", "pending"):
+    if item.match.contact_status not in MARKABLE:
         return f"{would}recorded; the contact is {item.match.contact_status}"
     count = plan.streaks.get(contact_id or 0, 0)
     return f"{would}recorded: {count} of {CAMPAIGNS_IN_A_ROW} campaigns in a row"

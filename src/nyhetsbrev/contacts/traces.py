@@ -28,8 +28,8 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from nyhetsbrev.contacts.database import read_transaction
 from nyhetsbrev.contacts.addresses import normalise_email
+from nyhetsbrev.contacts.database import read_transaction
 from nyhetsbrev.contacts.model import Contact
 from nyhetsbrev.contacts.schema.tables import erasure_rules
 
