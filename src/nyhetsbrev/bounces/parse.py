@@ -34,6 +34,7 @@ Kind = Literal["bounce", "auto-reply", "other", "malformed"]
 _PARSER = BytesParser(policy=compat32)
 _MESSAGE_ID = re.compile(r"<[^<>\s@]+@[^<>\s]+>")
 _HEADER_MESSAGE_ID = re.compile(r"^Message-ID:[ \t]*(<[^<>\s@]+@[^<>\s]+>)", re.I | re.M)
+_HEADER_SUBJECT = re.compile(r"^Subject:[ \t]*(.*(?:\n[ \t].*)*)", re.I | re.M)
 _ENHANCED = re.compile(r"(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?![\d.])")
 _ADDRESS_LINE = re.compile(r"^\s*<?([^\s<>@\"']+@[A-Za-z0-9.-]+\.[A-Za-z]{2,})>?\s*$", re.M)
 _MS_MARKERS = (
@@ -142,12 +143,10 @@ def _from_dsn(message: Message, data: bytes, common: dict[str, Any]) -> Parsed:
                 blocks_seen = blocks_seen or bool(text.strip())
                 failures.extend(_dsn_failures(parsed, report_ids))
         elif kind in ("text/rfc822-headers", "message/rfc822", "message/rfc822-headers"):
-            original = _returned(part)
-            if original is not None:
-                found = _first_id(str(original.get("Message-ID", "")))
-                if found and found not in returned_ids:
-                    returned_ids.append(found)
-                returned_subject = returned_subject or _one_line(_text(original.get("Subject", "")))
+            found, subject = _returned(part)
+            if found and found not in returned_ids:
+                returned_ids.append(found)
+            returned_subject = returned_subject or subject
     if not blocks_seen:
         why = "a delivery report without its delivery-status part"
         return Parsed("malformed", why=why, **common)
@@ -208,16 +207,24 @@ def _dsn_address(value: object) -> str | None:
     return address if "@" in address else None
 
 
-def _returned(part: Message) -> Message | None:
-    """The original message's headers, from a `message/rfc822` or `text/rfc822-headers` part."""
+def _returned(part: Message) -> tuple[str | None, str | None]:
+    """The original message's Message-ID and subject, from a `message/rfc822` or
+    `text/rfc822-headers` part (headers read with a pattern: no second parse)."""
     payload = part.get_payload()
     if isinstance(payload, list):
         first = payload[0] if payload else None
-        return first if isinstance(first, Message) else None
+        if not isinstance(first, Message):
+            return None, None
+        subject = _one_line(_text(first.get("Subject", ""))) or None
+        return _first_id(str(first.get("Message-ID", ""))), subject
     raw = part.get_payload(decode=True)
-    if not isinstance(raw, bytes) or not raw.strip():
-        return None
-    return _PARSER.parsebytes(raw.lstrip(), headersonly=True)
+    if not isinstance(raw, bytes):
+        return None, None
+    head = raw.replace(b"\r\n", b"\n").lstrip().split(b"\n\n", 1)[0].decode("utf-8", "replace")
+    found = _HEADER_MESSAGE_ID.search(head)
+    said = _HEADER_SUBJECT.search(head)
+    subject = _one_line(_text(said.group(1).replace("\n", " "))) if said else None
+    return (found.group(1) if found else None), subject or None
 
 
 # --- Microsoft's NDR text --------------------------------------------------------------------
