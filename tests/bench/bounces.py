@@ -14,7 +14,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-import sqlalchemy as sa
 from click.testing import CliRunner
 
 MESSAGES = int(os.environ.get("NYHETSBREV_BENCH_BOUNCES", "10000"))
@@ -174,9 +173,7 @@ def run() -> list[str]:
             floors.append(timed(lambda: stdlib_read(box)))
             output: list[str] = []
             imports.append(timed(lambda: output.append(bounces_import(root, box))))  # noqa: B023
-        summary = next(
-            line for line in output[0].splitlines() if line.startswith("Recorded")
-        )
+        summary = next(line for line in output[0].splitlines() if line.startswith("Recorded"))
         size = box.stat().st_size
         small_root, small_box = fresh(folder, MESSAGES // 5, "small")
         small = peak_memory(lambda: bounces_import(small_root, small_box))

@@ -155,3 +155,26 @@ def test_policy(status: str | None, words: str, permanent: bool, severity: str) 
 
     verdict = classify(Failure("a@example.no", None, permanent, status, words))
     assert verdict.severity == severity
+
+
+@pytest.mark.parametrize("name", sorted(n for n, case in CASES.items() if case[1] == "dsn"))
+def test_the_quick_reading_agrees_with_the_full_parse(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Plain reports are read without parsing every MIME part; the result must be the same."""
+    from nyhetsbrev.bounces import parse as module
+
+    data = (CORPUS / name).read_bytes()
+    used: list[bool] = []
+    quick_reader = module._quick_dsn
+
+    def spy(*args: object) -> object:
+        found = quick_reader(*args)  # type: ignore[arg-type]
+        used.append(found is not None)
+        return found
+
+    monkeypatch.setattr(module, "_quick_dsn", spy)
+    quick = module.parse(data)
+    monkeypatch.setattr(module, "_quick_dsn", lambda *args: None)
+    assert module.parse(data) == quick
+    assert used == [True]

@@ -50,6 +50,7 @@ _AUTO_SUBJECT = re.compile(
     re.I,
 )
 _FAILED_ACTIONS = {"failed", "delayed"}
+_ENCODED = ("base64", "quoted-printable")
 _MAX_DIAGNOSTIC = 500
 
 
@@ -88,20 +89,29 @@ def parse(data: bytes) -> Parsed:
     if not re.match(rb"[!-9;-~]+:", head):
         return _bare("malformed", data, "does not start with mail headers")
     try:
-        message = _PARSER.parsebytes(data)
+        top = _PARSER.parsebytes(data, headersonly=True)
     except Exception as exc:  # the email package is lenient; this is a last resort
         return _bare("malformed", data, f"cannot be parsed as a message ({exc})")
-    message_id = _first_id(str(message.get("Message-ID", "")))
-    subject = _one_line(_text(message.get("Subject", "")))
+    message_id = _first_id(str(top.get("Message-ID", "")))
+    subject = _one_line(_text(_raw(top, "Subject")))
     common: dict[str, Any] = {
         "key": message_id or _hash(data),
         "message_id": message_id,
-        "date": _date(message.get("Date")),
+        "date": _date(top.get("Date")),
         "subject": subject,
     }
-    content_type = message.get_content_type()
-    report_type = str(message.get_param("report-type", "") or "").lower()
-    if content_type == "multipart/report" and report_type == "delivery-status":
+    content_type = top.get_content_type()
+    report_type = str(top.get_param("report-type", "") or "").lower()
+    is_dsn = content_type == "multipart/report" and report_type == "delivery-status"
+    if is_dsn:
+        quick = _quick_dsn(top, data, common)
+        if quick is not None:
+            return quick
+    try:
+        message = _PARSER.parsebytes(data)
+    except Exception as exc:
+        return _bare("malformed", data, f"cannot be parsed as a message ({exc})")
+    if is_dsn:
         return _from_dsn(message, data, common)
     if content_type == "multipart/report" and report_type == "disposition-notification":
         return Parsed("auto-reply", why="read receipt (disposition notification)", **common)
@@ -150,20 +160,80 @@ def _from_dsn(message: Message, data: bytes, common: dict[str, Any]) -> Parsed:
     if not blocks_seen:
         why = "a delivery report without its delivery-status part"
         return Parsed("malformed", why=why, **common)
+    returned_ids += [i for i in report_ids if i not in returned_ids]
+    if failures and not returned_ids:
+        returned_ids = _ids_in_text(message, exclude=str(common["message_id"] or ""))
+    return _dsn_result(failures, returned_ids, returned_subject, common)
+
+
+def _dsn_result(
+    failures: list[Failure], ids: list[str], subject: str | None, common: dict[str, Any]
+) -> Parsed:
     if not failures:
         # a report of success (delivered, relayed, expanded) or of nothing: not a bounce
         return Parsed("other", why="a delivery report with no failed recipient", **common)
-    returned_ids += [i for i in report_ids if i not in returned_ids]
-    if not returned_ids:
-        returned_ids = _ids_in_text(message, exclude=str(common["message_id"] or ""))
     return Parsed(
         "bounce",
         detector="dsn",
         failures=tuple(failures),
-        returned_ids=tuple(returned_ids),
-        returned_subject=returned_subject,
+        returned_ids=tuple(ids),
+        returned_subject=subject,
         **common,
     )
+
+
+def _quick_dsn(top: Message, data: bytes, common: dict[str, Any]) -> Parsed | None:
+    """The same reading of a plain RFC 3464 report, without parsing every MIME part: split at
+    the boundary, parse the delivery-status blocks, read the returned headers with a pattern.
+    None when the report is not that plain (encoded parts, no status part at the top level):
+    then the full parse reads it."""
+    boundary = top.get_boundary()
+    text = data.replace(b"\r\n", b"\n")
+    _, found, body = text.partition(b"\n\n")
+    if not boundary or not found:
+        return None
+    failures: list[Failure] = []
+    returned_ids: list[str] = []
+    report_ids: list[str] = []
+    returned_subject: str | None = None
+    seen = False
+    for piece in (b"\n" + body).split(b"\n--" + boundary.encode("ascii", "replace"))[1:]:
+        if piece.startswith(b"--"):
+            break
+        piece = piece.partition(b"\n")[2]
+        head, _, content = (
+            (b"", b"", piece[1:]) if piece.startswith(b"\n") else piece.partition(b"\n\n")
+        )
+        headers = _PARSER.parsebytes(head + b"\n\n", headersonly=True)
+        if str(headers.get("Content-Transfer-Encoding", "")).strip().lower() in _ENCODED:
+            return None
+        kind = headers.get_content_type()
+        if kind == "message/delivery-status":
+            seen = True
+            blocks = [
+                _PARSER.parsebytes(chunk.strip(b"\n") + b"\n", headersonly=True)
+                for chunk in content.split(b"\n\n")
+                if chunk.strip()
+            ]
+            failures.extend(_dsn_failures(blocks, report_ids))
+        elif kind in ("text/rfc822-headers", "message/rfc822", "message/rfc822-headers"):
+            original = content.lstrip().split(b"\n\n", 1)[0].decode("utf-8", "replace")
+            mid = _HEADER_MESSAGE_ID.search(original)
+            if mid and mid.group(1) not in returned_ids:
+                returned_ids.append(mid.group(1))
+            said = _HEADER_SUBJECT.search(original)
+            if said and returned_subject is None:
+                returned_subject = _one_line(_text(said.group(1).replace("\n", " "))) or None
+    if not seen:
+        return None
+    returned_ids += [i for i in report_ids if i not in returned_ids]
+    if failures and not returned_ids:
+        own = str(common["message_id"] or "")
+        decoded = text.decode("utf-8", "replace")
+        returned_ids = list(
+            dict.fromkeys(m for m in _HEADER_MESSAGE_ID.findall(decoded) if m != own)
+        )
+    return _dsn_result(failures, returned_ids, returned_subject, common)
 
 
 def _dsn_failures(blocks: list[Message], ids: list[str]) -> list[Failure]:
@@ -215,7 +285,7 @@ def _returned(part: Message) -> tuple[str | None, str | None]:
         first = payload[0] if payload else None
         if not isinstance(first, Message):
             return None, None
-        subject = _one_line(_text(first.get("Subject", ""))) or None
+        subject = _one_line(_text(_raw(first, "Subject"))) or None
         return _first_id(str(first.get("Message-ID", ""))), subject
     raw = part.get_payload(decode=True)
     if not isinstance(raw, bytes):
@@ -413,14 +483,23 @@ def _date(value: object) -> datetime | None:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)  # "-0000"
 
 
+def _raw(message: Message, name: str) -> str:
+    """A header's value as it stands (8-bit bytes kept as surrogates, not replaced)."""
+    wanted = name.lower()
+    return next((str(v) for k, v in message.raw_items() if k.lower() == wanted), "")
+
+
 def _text(value: object) -> str:
     """A header as text, RFC 2047 words decoded."""
     from email.header import decode_header, make_header
 
+    text = str(value)
+    if any("\udc80" <= c <= "\udcff" for c in text):  # raw 8-bit bytes (compat32 keeps them so)
+        text = text.encode("ascii", "surrogateescape").decode("utf-8", "replace")
     try:
-        return str(make_header(decode_header(str(value))))
+        return str(make_header(decode_header(text)))
     except (UnicodeDecodeError, LookupError, ValueError):
-        return str(value)
+        return text
 
 
 def _one_line(text: str) -> str:
