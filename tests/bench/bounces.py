@@ -136,6 +136,10 @@ def bounces_import(root: Path, path: Path) -> str:
     return result.output
 
 
+def _keep(output: list[str], root: Path, box: Path) -> None:
+    output.append(bounces_import(root, box))
+
+
 def timed(action: Callable[[], object]) -> float:
     gc.collect()
     started = time.perf_counter()
@@ -173,9 +177,7 @@ def run() -> list[str]:
             root, box = fresh(folder, MESSAGES, f"ws{attempt}")
             floors.append(timed(partial(stdlib_read, box)))
             output: list[str] = []
-            imports.append(
-                timed(partial(lambda r, b: output.append(bounces_import(r, b)), root, box))
-            )
+            imports.append(timed(partial(_keep, output, root, box)))
         summary = next(line for line in output[0].splitlines() if line.startswith("Recorded"))
         size = box.stat().st_size
         small_root, small_box = fresh(folder, MESSAGES // 5, "small")
