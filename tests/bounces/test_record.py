@@ -7,10 +7,10 @@ from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
-
-from nyhetsbrev.contacts.store import ContactStore, open_store
 from tests.bounces.conftest import dsn
 from tests.delivery.conftest import Received
+
+from nyhetsbrev.contacts.store import ContactStore, open_store
 
 
 @pytest.fixture
