@@ -7,7 +7,7 @@ import email.utils
 from email.message import EmailMessage
 from email.policy import SMTP
 
-from tests.bounces.dovecot import dovecot  # noqa: F401  (a fixture)
+from tests.bounces.dovecot import dovecot, dovecot_tls  # noqa: F401  (fixtures)
 from tests.delivery.conftest import (  # noqa: F401  (fixtures, shared)
     Received,
     built_workspace,

@@ -29,7 +29,7 @@ state_dir = {root}/state
 log_path = {root}/dovecot.log
 protocols = imap
 listen = 127.0.0.1
-ssl = no
+{ssl}
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 mail_location = maildir:{root}/mail/%u
@@ -55,7 +55,8 @@ service imap-login {{
     port = {port}
   }}
   inet_listener imaps {{
-    port = 0
+    address = 127.0.0.1
+    port = {tls_port}
   }}
 }}
 service anvil {{
@@ -70,14 +71,39 @@ class Dovecot:
 
     root: Path
     port: int
+    tls_port: int = 0  # imaps, with `certificate` (for 127.0.0.1), when started with TLS
+    certificate: Path | None = None
     password: str = PASSWORD
 
     def url(self, user: str = "kom@politiet.no", folder: str = "INBOX") -> str:
         return f"imap://{user}@127.0.0.1:{self.port}/{folder}"
 
 
+def make_certificate(folder: Path) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 and localhost (openssl, a day)."""
+    openssl = require_tool("openssl")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        [openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
+         "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    return cert, key
+
+
+@pytest.fixture
+def dovecot_tls() -> Iterator[Dovecot]:
+    """The same server with TLS: STARTTLS on the plain port, and imaps."""
+    yield from _dovecot(tls=True)
+
+
 @pytest.fixture
 def dovecot() -> Iterator[Dovecot]:
+    yield from _dovecot(tls=False)
+
+
+def _dovecot(*, tls: bool) -> Iterator[Dovecot]:
     binary = require_tool("/usr/sbin/dovecot")
     doveadm = require_tool("doveadm")
     if os.geteuid() != 0:
@@ -89,11 +115,23 @@ def dovecot() -> Iterator[Dovecot]:
         (root / name).mkdir()
     for name in ("mail", "home"):
         os.chown(root / name, mail_user.pw_uid, mail_user.pw_gid)
-    port = free_port()
+    port, tls_port = free_port(), (free_port() if tls else 0)
+    certificate: Path | None = None
+    ssl = "ssl = no"
+    if tls:
+        certificate, key = make_certificate(root)
+        key.chmod(0o644)  # read by dovecot's processes
+        ssl = f"ssl = required\nssl_cert = <{certificate}\nssl_key = <{key}"
     config = root / "dovecot.conf"
     config.write_text(
         CONFIG.format(
-            root=root, port=port, password=PASSWORD, uid=mail_user.pw_uid, gid=mail_user.pw_gid
+            root=root,
+            port=port,
+            tls_port=tls_port,
+            ssl=ssl,
+            password=PASSWORD,
+            uid=mail_user.pw_uid,
+            gid=mail_user.pw_gid,
         )
     )
     # The daemon keeps its standard streams: a pipe here would never reach end-of-file.
@@ -107,7 +145,9 @@ def dovecot() -> Iterator[Dovecot]:
         pytest.fail(f"dovecot did not start: {said}")
     try:
         _wait_for_port(port, root)
-        yield Dovecot(root, port)
+        if tls_port:
+            _wait_for_port(tls_port, root)
+        yield Dovecot(root, port, tls_port, certificate)
     finally:
         subprocess.run(
             [doveadm, "-c", str(config), "stop"],

@@ -135,6 +135,25 @@ def test_refusals(
     assert "wrong" not in wrong.output
 
 
+@pytest.mark.parametrize("scheme", ["imaps", "imap"])
+def test_tls_imaps_and_starttls(
+    send_ws: Path, cli: Any, dovecot_tls: Dovecot, monkeypatch: pytest.MonkeyPatch, scheme: str
+) -> None:
+    """imaps:// and imap:// (STARTTLS) with a certificate the test trusts (SSL_CERT_FILE)."""
+    assert dovecot_tls.certificate is not None
+    port = dovecot_tls.tls_port if scheme == "imaps" else dovecot_tls.port
+    monkeypatch.setenv("NYHETSBREV_IMAP_URL", f"{scheme}://{USER}@127.0.0.1:{port}/INBOX")
+    monkeypatch.setenv("NYHETSBREV_IMAP_PASSWORD", dovecot_tls.password)
+    monkeypatch.delenv("NYHETSBREV_IMAP_PLAIN_LOOPBACK", raising=False)
+    untrusted = cli("bounces", "fetch")
+    assert untrusted.exit_code == 1
+    assert "CERTIFICATE_VERIFY_FAILED" in untrusted.output  # the certificate is checked
+    monkeypatch.setenv("SSL_CERT_FILE", str(dovecot_tls.certificate))
+    result = cli("bounces", "fetch")
+    assert result.exit_code == 0, result.output
+    assert result.output == f"No new messages in {scheme}://{USER}@127.0.0.1:{port}/INBOX.\n"
+
+
 def test_settings_from_the_environment() -> None:
     settings = ImapSettings.from_env(
         {

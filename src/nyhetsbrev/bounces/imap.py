@@ -18,6 +18,7 @@ keyword). Nothing is ever deleted.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import os
 import shlex
@@ -166,7 +167,10 @@ class Mailbox:
         try:
             if s.scheme == "imap":
                 if b"STARTTLS" in client.capabilities():
-                    client.starttls(context)
+                    try:
+                        client.starttls(context)
+                    except (OSError, IMAPClientError) as exc:  # ssl.SSLError is an OSError
+                        raise BouncesError(f"{s.display}: STARTTLS failed: {exc}") from None
                 elif not (s.loopback and s.plain_loopback):
                     raise BouncesError(
                         f"{s.display} does not offer STARTTLS, so the login would travel in "
@@ -175,7 +179,8 @@ class Mailbox:
                     )
             self._login(client)
         except BaseException:
-            client.shutdown()
+            with contextlib.suppress(OSError, IMAPClientError):
+                client.shutdown()
             raise
         return client
 
