@@ -162,19 +162,20 @@ def test_the_quick_reading_agrees_with_the_full_parse(
     name: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Plain reports are read without parsing every MIME part; the result must be the same."""
-    from nyhetsbrev.bounces import parse as module
+    from nyhetsbrev.bounces import dsn
+    from nyhetsbrev.bounces.parse import parse
 
     data = (CORPUS / name).read_bytes()
     used: list[bool] = []
-    quick_reader = module._quick_dsn
+    quick_reader = dsn.quick_dsn
 
     def spy(*args: object) -> object:
         found = quick_reader(*args)  # type: ignore[arg-type]
         used.append(found is not None)
         return found
 
-    monkeypatch.setattr(module, "_quick_dsn", spy)
-    quick = module.parse(data)
-    monkeypatch.setattr(module, "_quick_dsn", lambda *args: None)
-    assert module.parse(data) == quick
+    monkeypatch.setattr(dsn, "quick_dsn", spy)
+    quick = parse(data)
+    monkeypatch.setattr(dsn, "quick_dsn", lambda *args: None)
+    assert parse(data) == quick
     assert used == [True]

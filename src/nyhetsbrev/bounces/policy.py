@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from nyhetsbrev.bounces.parse import Failure
+from nyhetsbrev.bounces.message import Failure
 
 Severity = Literal["hard", "soft"]
 CAMPAIGNS_IN_A_ROW = 3

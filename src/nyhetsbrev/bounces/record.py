@@ -18,7 +18,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from nyhetsbrev.bounces.match import Match, Matcher, Miss, issue_of
-from nyhetsbrev.bounces.parse import Failure, Parsed, parse
+from nyhetsbrev.bounces.message import Failure, Parsed
+from nyhetsbrev.bounces.parse import parse
 from nyhetsbrev.bounces.policy import (
     CAMPAIGNS_IN_A_ROW,
     CampaignResult,
