@@ -7,7 +7,11 @@ import email.utils
 from email.message import EmailMessage
 from email.policy import SMTP
 
-from tests.bounces.dovecot import dovecot, dovecot_tls  # noqa: F401  (fixtures)
+from tests.bounces.dovecot import (  # noqa: F401  (fixtures)
+    dovecot,
+    dovecot_tls,
+    dovecot_without_move,
+)
 from tests.delivery.conftest import (  # noqa: F401  (fixtures, shared)
     Received,
     built_workspace,

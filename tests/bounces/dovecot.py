@@ -30,6 +30,7 @@ log_path = {root}/dovecot.log
 protocols = imap
 listen = 127.0.0.1
 {ssl}
+{capability}
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 mail_location = maildir:{root}/mail/%u
@@ -92,6 +93,15 @@ def make_certificate(folder: Path) -> tuple[Path, Path]:
     return cert, key
 
 
+# Dovecot 2.3's capabilities after login, without MOVE (RFC 6851): a server that can only COPY.
+WITHOUT_MOVE = (
+    "IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE SORT SORT=DISPLAY THREAD=REFERENCES "
+    "THREAD=REFS THREAD=ORDEREDSUBJECT MULTIAPPEND URL-PARTIAL CATENATE UNSELECT CHILDREN "
+    "NAMESPACE UIDPLUS LIST-EXTENDED I18NLEVEL=1 CONDSTORE QRESYNC ESEARCH ESORT SEARCHRES "
+    "WITHIN CONTEXT=SEARCH LIST-STATUS BINARY SPECIAL-USE"
+)
+
+
 @pytest.fixture
 def dovecot_tls() -> Iterator[Dovecot]:
     """The same server with TLS: STARTTLS on the plain port, and imaps."""
@@ -99,11 +109,17 @@ def dovecot_tls() -> Iterator[Dovecot]:
 
 
 @pytest.fixture
+def dovecot_without_move() -> Iterator[Dovecot]:
+    """The same server, saying it cannot MOVE."""
+    yield from _dovecot(tls=False, capability=f"imap_capability = {WITHOUT_MOVE}")
+
+
+@pytest.fixture
 def dovecot() -> Iterator[Dovecot]:
     yield from _dovecot(tls=False)
 
 
-def _dovecot(*, tls: bool) -> Iterator[Dovecot]:
+def _dovecot(*, tls: bool, capability: str = "") -> Iterator[Dovecot]:
     binary = require_tool("/usr/sbin/dovecot")
     doveadm = require_tool("doveadm")
     if os.geteuid() != 0:
@@ -129,6 +145,7 @@ def _dovecot(*, tls: bool) -> Iterator[Dovecot]:
             port=port,
             tls_port=tls_port,
             ssl=ssl,
+            capability=capability,
             password=PASSWORD,
             uid=mail_user.pw_uid,
             gid=mail_user.pw_gid,

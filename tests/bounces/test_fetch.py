@@ -135,6 +135,38 @@ def test_refusals(
     assert "wrong" not in wrong.output
 
 
+def test_without_move_the_messages_are_copied_and_keep_the_keyword(
+    send_ws: Path,
+    cli: Any,
+    contacts: Callable[..., list[int]],
+    smtp_sink: Sink,
+    dovecot_without_move: Dovecot,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    server = dovecot_without_move
+    monkeypatch.setenv("NYHETSBREV_IMAP_URL", server.url(USER))
+    monkeypatch.setenv("NYHETSBREV_IMAP_PASSWORD", server.password)
+    monkeypatch.setenv("NYHETSBREV_IMAP_PLAIN_LOOPBACK", "1")
+    contacts(1)
+    assert cli(*SEND).exit_code == 0
+    client = IMAPClient("127.0.0.1", server.port, ssl=False)
+    client.login(USER, server.password)
+    assert not client.has_capability("MOVE")
+    client.append("INBOX", dsn(smtp_sink.received[0]))
+    result = cli("bounces", "fetch", "--apply", "--move-to", "Behandlet")
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[-1] == (
+        "Marked 1 message(s) as processed; 1 bounce(s) and auto-replies copied to Behandlet "
+        "(the server has no MOVE: the originals stay, marked)."
+    )
+    for name in ("INBOX", "Behandlet"):
+        flags = folder(client, name)
+        assert len(flags) == 1 and KEYWORD.encode() in next(iter(flags.values()))
+    client.logout()
+    again = cli("bounces", "fetch", "--apply", "--move-to", "Behandlet")
+    assert again.output.startswith("No new messages in ")
+
+
 @pytest.mark.parametrize("scheme", ["imaps", "imap"])
 def test_tls_imaps_and_starttls(
     send_ws: Path, cli: Any, dovecot_tls: Dovecot, monkeypatch: pytest.MonkeyPatch, scheme: str
