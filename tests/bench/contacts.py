@@ -121,7 +121,10 @@ def run() -> Iterator[Figure | str]:
         (root / "newsletters").mkdir(parents=True)
 
         def env(database: Path) -> dict[str, str]:
-            return {"NYHETSBREV_DATABASE_URL": f"sqlite:///{database}", "NYHETSBREV_ROOT": str(root)}
+            return {
+                "NYHETSBREV_DATABASE_URL": f"sqlite:///{database}",
+                "NYHETSBREV_ROOT": str(root),
+            }
 
         cli(["contacts", "stats"], env=env(empty))  # an empty database, by the migrations
         shutil.copyfile(empty, full)
