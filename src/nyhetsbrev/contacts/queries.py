@@ -68,7 +68,7 @@ _CONTACT_COLUMNS = [
 
 # A contact's topics in the same query: "nyhetsbrev tilstandsrapport" (group_concat on SQLite,
 # string_agg on PostgreSQL), one index lookup per contact, done by the database.
-_TOPICS = (
+TOPICS_TEXT = (
     sa.select(sa.func.aggregate_strings(contact_topics.c.topic, " "))
     .where(contact_topics.c.contact_id == contacts.c.id)
     .scalar_subquery()
@@ -89,7 +89,7 @@ def fetch_contacts(
     conn: Connection, where: sa.ColumnElement[bool], *, limit: int | None = None
 ) -> list[Contact]:
     """Contacts matching `where`, ordered by id, with their topics (one query)."""
-    query = sa.select(*_CONTACT_COLUMNS, _TOPICS).where(where).order_by(contacts.c.id)
+    query = sa.select(*_CONTACT_COLUMNS, TOPICS_TEXT).where(where).order_by(contacts.c.id)
     if limit is not None:
         query = query.limit(limit)
     return [
