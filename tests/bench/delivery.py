@@ -28,7 +28,7 @@ from typing import Any
 from tests.bench.harness import QUICK, REPO, Figure, Run, pair
 
 ISSUE = "2024-q4"
-SIZE = int(os.environ.get("NYHETSBREV_BENCH_SEND", "200" if QUICK else "1000"))
+SIZE = int(os.environ.get("NYHETSBREV_BENCH_SEND", "200" if QUICK else "500"))
 ENV = {
     "NYHETSBREV_TODAY": "2024-12-20",
     "SOURCE_DATE_EPOCH": "1735000000",

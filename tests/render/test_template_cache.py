@@ -5,6 +5,7 @@ written (or holds garbage) only means compiling again."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -55,6 +56,9 @@ def test_templates_are_compiled_once_per_machine(workspace: Path, tmp_path: Path
 
 
 def test_an_edited_template_is_compiled_again(workspace: Path, tmp_path: Path) -> None:
+    from nyhetsbrev.theme import default_theme
+
+    shutil.copytree(default_theme().path, workspace / "templates" / "kom")  # `theme copy`
     cache_home = tmp_path / "cache"
     build(workspace, cache_home)
     template = workspace / "templates" / "kom" / "web.html.j2"
