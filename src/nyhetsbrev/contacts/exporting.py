@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import Any, TextIO
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Engine
 
 from nyhetsbrev.contacts.database import read_transaction
 from nyhetsbrev.contacts.model import Consent, Contact, Event
-from nyhetsbrev.contacts.queries import TOPICS_TEXT, ContactFilter
+from nyhetsbrev.contacts.queries import TOPICS_TEXT, ContactFilter, small_page_cache
 from nyhetsbrev.contacts.schema.tables import consents, contacts, events
 from nyhetsbrev.contacts.store import ContactStore
 from nyhetsbrev.errors import ContactsError
@@ -211,27 +211,12 @@ def write_csv(
                 values += [when(row[11]), row[12], row[13], row[14]]
             yield ["" if not v else "'" + v if v[0] in formula else v for v in values]
 
-    with read_transaction(engine) as conn, _small_page_cache(conn):
+    with read_transaction(engine) as conn, small_page_cache(conn):
         result = conn.execution_options(yield_per=_CHUNK).execute(
             csv_query(criteria, consent=consent, limit=limit)
         )
         writer.writerows(cells(result))
     return ids
-
-
-@contextlib.contextmanager
-def _small_page_cache(conn: Connection) -> Iterator[None]:
-    """SQLite: a 2 MB page cache while streaming (each page is read once; the connection's
-    16 MB, meant for imports, would only make the export's memory grow with the list)."""
-    if conn.dialect.name != "sqlite":
-        yield
-        return
-    before = conn.exec_driver_sql("PRAGMA cache_size").scalar()
-    conn.exec_driver_sql("PRAGMA cache_size = -2000")
-    try:
-        yield
-    finally:
-        conn.exec_driver_sql(f"PRAGMA cache_size = {int(before or -2000)}")
 
 
 def _write_json_array(out: TextIO, records: Iterable[dict[str, Any]]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
@@ -178,3 +179,19 @@ def stats(conn: Connection) -> Stats:
         sa.select(sa.func.count()).select_from(suppressions)
     ).scalar_one()
     return result
+
+
+@contextlib.contextmanager
+def small_page_cache(conn: Connection) -> Iterator[None]:
+    """SQLite: a 2 MB page cache while streaming the list out (each page is read once) or
+    logging its export; the connection's 16 MB, meant for imports, would only make an export's
+    memory grow with the list."""
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    before = conn.exec_driver_sql("PRAGMA cache_size").scalar()
+    conn.exec_driver_sql("PRAGMA cache_size = -2000")
+    try:
+        yield
+    finally:
+        conn.exec_driver_sql(f"PRAGMA cache_size = {int(before or -2000)}")

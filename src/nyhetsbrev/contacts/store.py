@@ -65,6 +65,7 @@ from nyhetsbrev.contacts.queries import (
     contact_where,
     events_of,
     iter_contacts,
+    small_page_cache,
     stats,
 )
 from nyhetsbrev.contacts.schema.migrations import migrate
@@ -380,7 +381,7 @@ class ContactStore(OptInMixin):
         """Log an `exported` event for each contact whose data left the database."""
         at = now()
         ids = iter(contact_ids)
-        with _write(self.engine) as conn:  # 10,000 rows at a time, never all of them in memory
+        with _write(self.engine) as conn, small_page_cache(conn):  # 10,000 rows at a time
             while chunk := list(islice(ids, 10_000)):
                 conn.execute(
                     events.insert(),
