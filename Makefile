@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test bench lint format golden clean
+.PHONY: demo test bench bench-quick bench-readme lint format golden clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,14 @@ golden: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m tests.bench
+
+# The same figures on a smaller run (10,000 contacts, 200 messages, fewer repetitions).
+bench-quick: $(STAMP)
+	$(BIN)/python -m tests.bench --quick
+
+# README.md's performance table from the last bench's build/bench.json.
+bench-readme: $(STAMP)
+	$(BIN)/python -m tests.bench.readme
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests

@@ -18,6 +18,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,9 +27,11 @@ import sqlalchemy as sa
 
 from nyhetsbrev.contacts.store import ContactStore, open_store
 from nyhetsbrev.contacts.tokens import make_token
+from tests.bench.harness import QUICK, Figure, Run, pair
 
 REPO = Path(__file__).resolve().parent.parent.parent
-POSTS = int(os.environ.get("NYHETSBREV_BENCH_UNSUBSCRIBES", "2000"))
+POSTS = int(os.environ.get("NYHETSBREV_BENCH_UNSUBSCRIBES", "500" if QUICK else "2000"))
+RUNS = 5 if QUICK else 11
 CLIENTS = 8
 SECRET = "bench-secret-key-0123456789abcdef"
 ONE_CLICK = b"List-Unsubscribe=One-Click"
@@ -188,31 +191,69 @@ def load_run(database_url: str, label: str) -> list[str]:
     return lines
 
 
-def preview_rebuilds() -> list[str]:
+def scaled_issue(root: Path, times: int) -> None:
+    """Make the workspace's 2024-q4 an issue `times` the reference: its sections repeated (as
+    text, so the YAML stays as an editor writes it), each copy's titles numbered."""
+    path = root / "newsletters" / "2024-q4" / "issue.yaml"
+    lines = path.read_text("utf-8").splitlines(keepends=True)
+    first = next(i for i, line in enumerate(lines) if line.startswith("sections:")) + 1
+    last = next(i for i, line in enumerate(lines) if i > first and not line.startswith((" ", "\n")))
+    block = lines[first:last]
+    copies = [
+        line.rstrip("\n") + f" ({n + 1})\n"
+        if line.startswith("  - title: ") else line
+        for n in range(times)
+        for line in block
+    ]  # fmt: skip
+    path.write_text("".join(lines[:first] + copies + lines[last:]), "utf-8")
+
+
+def preview_rebuilds(times: int, goal_ms: float) -> Iterator[Figure | str]:
+    """Save → rebuild in the preview: the file changes on disk, then the Previewer rebuilds it
+    (load, check, email, text and web, as the browser's reload receives them)."""
     from nyhetsbrev.web.rebuild import Previewer
     from nyhetsbrev.workspace import Workspace
 
     with tempfile.TemporaryDirectory() as tmp:
-        previewer = Previewer(Workspace(workspace(Path(tmp))), "2024-q4")
+        root = workspace(Path(tmp))
+        if times > 1:
+            scaled_issue(root, times)
+        issue = root / "newsletters" / "2024-q4" / "issue.yaml"
+        original = issue.read_text("utf-8")
+        previewer = Previewer(Workspace(root), "2024-q4")
         previewer.build()
-        builds = [previewer.build() for _ in range(10)]
-        pdf_started = time.perf_counter()
-        previewer.pdf(builds[-1])
-        pdf = time.perf_counter() - pdf_started
-    email = statistics.median(b.email_ms for b in builds)
-    total = statistics.median(b.total_ms for b in builds)
-    return [
-        f"preview rebuild of 2024-q4 (median of 10): email {email:.0f} ms; load, check, email, "
-        f"text and web edition {total:.0f} ms; PDF on demand {pdf * 1000:.0f} ms"
-    ]
+        saves = [0]
+        snapshots = []
+
+        def save_and_rebuild() -> Run:
+            saves[0] += 1  # an edit the issue sees: the closing line changes
+            issue.write_text(original.replace("i 2025!", f"i 2025 ({saves[0]})!"), "utf-8")
+            started = time.perf_counter()
+            snapshots.append(previewer.build())
+            return Run(time.perf_counter() - started)
+
+        size = "the reference issue" if times == 1 else f"an issue {times}× the reference"
+        figure = pair(
+            f"preview save → rebuild, {size}", save_and_rebuild, "", None,
+            runs=RUNS, goal_seconds=goal_ms / 1000,
+        )  # fmt: skip
+        last = snapshots[-1]
+        assert not last.problems and last.email_html, last.problems  # it really rendered
+        figure.note = f"email part {statistics.median(s.email_ms for s in snapshots):.0f} ms"
+        yield figure
+        if times == 1:
+            started = time.perf_counter()
+            previewer.pdf(last)
+            yield f"preview PDF on demand: {(time.perf_counter() - started) * 1000:.0f} ms (1 run)"
 
 
-def run() -> list[str]:
-    lines = load_run("", "SQLite")
+def run() -> Iterator[Figure | str]:
+    yield from load_run("", "SQLite")
     postgres = os.environ.get("NYHETSBREV_TEST_POSTGRES_URL")
     if postgres:
-        lines += load_run(fresh_postgres(postgres), "PostgreSQL")
-    return lines + preview_rebuilds()
+        yield from load_run(fresh_postgres(postgres), "PostgreSQL")
+    yield from preview_rebuilds(1, 100)
+    yield from preview_rebuilds(20, 400)
 
 
 def fresh_postgres(base: str) -> str:
@@ -236,5 +277,5 @@ def fresh_postgres(base: str) -> str:
 
 
 if __name__ == "__main__":
-    for line in run():
-        print(line)
+    for item in run():
+        print("\n".join(item.lines()) if isinstance(item, Figure) else item)

@@ -148,6 +148,43 @@ def test_output_checks_fail_with_a_clear_message(small: Rendered, change, expect
     assert "email.mjml.j2" in message and "nothing was written" in message
 
 
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda h: h.replace(
+            ">Ny dom fra EMD<", "> Nytt: Ny dom fra EMD, i dag <"
+        ),  # in a longer text
+        lambda h: h.replace("Ny dom fra EMD", "Ny dom fra &#69;MD"),  # written as an entity
+        lambda h: h.replace("Ny dom fra EMD", "Ny <b>dom</b> fra EMD"),  # split by a tag: lost
+        lambda h: h.replace('href="https://hudoc', 'data-x="https://hudoc'),  # no href, still there
+        lambda h: h.replace("https://hudoc.echr.coe.int/eng?i=001-236067", "#"),
+    ],
+    ids=["longer-text", "entity", "split", "not-an-href", "link-gone"],
+)
+def test_the_one_scan_finds_what_a_search_of_the_whole_text_finds(small: Rendered, change) -> None:  # type: ignore[no-untyped-def]
+    """check_email scans the HTML once, not once per title and link; it must still find exactly
+    what searching the whole unescaped output for each title and link finds."""
+    import html as htmllib
+
+    html = change(small.text("email.html"))
+    text = htmllib.unescape(html)
+    expected = [
+        f"the title of {where} is missing: {title!r}"
+        for where, title in email.article_titles(small.loaded)
+        if title not in text
+    ] + [
+        f"the link {url!r} is missing"
+        for url in email.issue_urls(small.loaded.issue, small.loaded.publication)
+        if url not in text
+    ]
+    try:
+        check_email(html, small.loaded)
+        found: list[str] = []
+    except RenderError as failure:
+        found = [line[4:] for line in failure.message.splitlines() if line.startswith("  - ")]
+    assert found == expected
+
+
 def test_content_lost_on_the_way_to_html_is_caught(small: Rendered, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """An article that does not reach the HTML (dropped by MRML or a template slip) fails."""
     compile_real = email.compile_mjml

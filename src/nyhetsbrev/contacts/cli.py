@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Sequence
 
 import click
@@ -106,12 +107,14 @@ def list_(app: AppContext, filters: FilterOptions, fmt: str, limit: int | None) 
     """List contacts, filtered by status, topic, sector, language or text."""
     with opened(app) as store:
         found = store.query(filters.criteria(store), limit=limit)
+        out = sys.stdout  # streamed: rows are written as they are read
         if fmt == "csv":
-            text, _ = exporting.export_csv(store, found, delimiter=",", bom=False, consent=False)
-            click.echo(text, nl=False)
+            exporting.write_csv(
+                store.engine, filters.criteria(store), out, delimiter=",", bom=False,
+                consent=False, limit=limit,
+            )  # fmt: skip
         elif fmt == "json":
-            data = [exporting.contact_dict(c) for c in found]
-            click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+            exporting.write_list_json(found, out)
         elif tuple(filters.statuses) == (ContactStatus.BOUNCED,):  # say when and why
             listed = list(found)
             with read_transaction(store.engine) as conn:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shlex
+import sys
 from pathlib import Path
 
 import click
@@ -109,12 +110,16 @@ def export(
     """Export contacts to CSV (opens in Excel, æøå intact) or JSON (with consent and events)."""
     fmt = fmt or ("json" if file and file.lower().endswith(".json") else "csv")
     with opened(app) as store:
-        text, ids = exporting.export(store, filters.criteria(store), fmt, delimiter=delimiter)
         target = "standard output" if file in (None, "-") else file
-        if file in (None, "-"):
-            click.echo(text, nl=False)
+        if file in (None, "-"):  # streamed: rows are written as they are read
+            ids = exporting.export(
+                store, filters.criteria(store), fmt, sys.stdout, delimiter=delimiter
+            )
+            sys.stdout.flush()
         else:
-            Path(file).write_text(text, encoding="utf-8", newline="")
+            ids = exporting.export_to_file(
+                store, filters.criteria(store), fmt, Path(file), delimiter=delimiter
+            )
         store.record_export(ids, actor=current_actor(actor), detail=f"export ({fmt}) to {target}")
     click.echo(
         f"Exported {len(ids)} contact{'' if len(ids) == 1 else 's'} to {target} ({fmt}).", err=True

@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
-import io
 import json
-from collections.abc import Iterable, Iterator, Sequence
+import os
+import tempfile
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict
-from datetime import datetime
+from datetime import UTC, datetime
 from itertools import islice
-from typing import Any
+from pathlib import Path
+from typing import Any, TextIO
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Engine
 
 from nyhetsbrev.contacts.database import read_transaction
 from nyhetsbrev.contacts.model import Consent, Contact, Event
-from nyhetsbrev.contacts.queries import ContactFilter
-from nyhetsbrev.contacts.schema.tables import consents, events
+from nyhetsbrev.contacts.queries import TOPICS_TEXT, ContactFilter, small_page_cache
+from nyhetsbrev.contacts.schema.tables import consents, contacts, events
 from nyhetsbrev.contacts.store import ContactStore
+from nyhetsbrev.errors import ContactsError
 
 #: The CSV columns, in order. `import` reads such a file back (it knows these header names).
 CSV_COLUMNS = (
@@ -106,81 +111,181 @@ def _history(
     return by_consent, by_event
 
 
-def export_csv(
-    store: ContactStore,
-    contacts: Iterable[Contact],
+def _timestamps() -> Callable[[str | datetime | None], str | None]:
+    """Stored timestamp → ISO 8601 in UTC, once per distinct value (an import gives thousands of
+    rows one timestamp): SQLite's text ("2024-12-20 10:00:00.000000", UTC) or a datetime."""
+    cache: dict[str | datetime, str] = {}
+
+    def when(value: str | datetime | None) -> str | None:
+        if value is None:
+            return None
+        text = cache.get(value)
+        if text is None:
+            moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+            moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+            if len(cache) >= 4096:
+                cache.clear()
+            text = cache[value] = moment.isoformat(timespec="seconds")
+        return text
+
+    return when
+
+
+def _topics() -> Callable[[str | None], str]:
+    """The aggregated topics ("tilstandsrapport nyhetsbrev") → "nyhetsbrev, tilstandsrapport"."""
+    cache: dict[str | None, str] = {}
+
+    def topics(text: str | None) -> str:
+        found = cache.get(text)
+        if found is None:
+            found = ", ".join(sorted(text.split())) if text else ""
+            if len(cache) < 1024:
+                cache[text] = found
+        return found
+
+    return topics
+
+
+def csv_query(
+    criteria: ContactFilter, *, consent: bool, limit: int | None = None
+) -> sa.Select[Any]:
+    """One query for the CSV: the contact columns, the topics, and (if `consent`) the latest
+    consent record's; timestamps as stored (formatted once per distinct value, not per row)."""
+
+    def stored(column: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
+        return sa.type_coerce(column, sa.String)  # no per-row conversion to datetime
+
+    c = contacts.c
+    query = sa.select(
+        c.id, c.email, c.name, c.organisation, c.sector, c.language, TOPICS_TEXT, c.status,
+        c.notes, stored(c.created_at), stored(c.updated_at),
+    )  # fmt: skip
+    if consent:
+        latest = consents.alias("latest")
+        newest = (
+            sa.select(sa.func.max(consents.c.id))
+            .where(consents.c.contact_id == c.id)
+            .correlate(contacts)
+            .scalar_subquery()
+        )
+        query = query.add_columns(
+            stored(latest.c.given_at), latest.c.source, latest.c.evidence,
+            latest.c.privacy_notice_version,
+        ).select_from(contacts.outerjoin(latest, latest.c.id == newest))  # fmt: skip
+    query = query.where(criteria.where()).order_by(c.id)
+    return query if limit is None else query.limit(limit)
+
+
+def write_csv(
+    engine: Engine,
+    criteria: ContactFilter,
+    out: TextIO,
     *,
     delimiter: str = ";",
     bom: bool = True,
     consent: bool = True,
-) -> tuple[str, list[int]]:
-    """CSV text (with a UTF-8 BOM for Excel unless `bom=False`) and the ids it contains.
+    limit: int | None = None,
+) -> list[int]:
+    """Write the matching contacts to `out` as CSV (a UTF-8 BOM for Excel unless `bom=False`),
+    row by row as the query yields them, in one consistent read; the ids written.
 
     The consent columns describe each contact's latest consent record (left out if not
-    `consent`: `list --format csv` shows the contacts only).
+    `consent`: `list --format csv` shows the contacts only). A cell that a spreadsheet would
+    run as a formula gets a leading `'`.
     """
-    out = io.StringIO()
     if bom:
         out.write("\ufeff")
     writer = csv.writer(out, delimiter=delimiter, lineterminator="\r\n")
     width = len(CSV_COLUMNS) if consent else CSV_COLUMNS.index("consent_given_at")
     writer.writerow(CSV_COLUMNS[:width])
     ids: list[int] = []
-    times: dict[datetime, str] = {}  # rows of one import share their timestamps
+    when, topics = _timestamps(), _topics()
+    formula = _FORMULA_CHARS
 
-    def when(value: datetime | None) -> str | None:
-        if value is None:
-            return None
-        text = times.get(value)
-        if text is None:
-            text = times[value] = value.isoformat(timespec="seconds")
-        return text
+    def cells(rows: Iterable[Sequence[Any]]) -> Iterator[list[str]]:
+        for row in rows:
+            ids.append(row[0])
+            values = [row[1], row[2], row[3], row[4], row[5], topics(row[6]), row[7], row[8],
+                      when(row[9]), when(row[10])]  # fmt: skip
+            if consent:
+                values += [when(row[11]), row[12], row[13], row[14]]
+            yield ["" if not v else "'" + v if v[0] in formula else v for v in values]
 
-    for chunk in _chunks(contacts):
-        by_consent = _history(store, chunk, with_events=False)[0] if consent else {}
-        for contact in chunk:
-            latest = by_consent.get(contact.id, [None])[-1]
-            values = (
-                contact.email,
-                contact.name,
-                contact.organisation,
-                contact.sector,
-                contact.language,
-                ", ".join(contact.topics),
-                contact.status,
-                contact.notes,
-                when(contact.created_at),
-                when(contact.updated_at),
-                when(latest.given_at) if latest else None,
-                latest.source if latest else None,
-                latest.evidence if latest else None,
-                latest.privacy_notice_version if latest else None,
-            )
-            writer.writerow(
-                ["" if not v else "'" + v if v[0] in _FORMULA_CHARS else v for v in values[:width]]
-            )
-            ids.append(contact.id)
-    return out.getvalue(), ids
+    with read_transaction(engine) as conn, small_page_cache(conn):
+        result = conn.execution_options(yield_per=_CHUNK).execute(
+            csv_query(criteria, consent=consent, limit=limit)
+        )
+        writer.writerows(cells(result))
+    return ids
 
 
-def export_json(store: ContactStore, contacts: Iterable[Contact]) -> tuple[str, list[int]]:
-    """A JSON array of contacts, each with its consent records and event log; and the ids."""
-    records: list[dict[str, Any]] = []
-    for chunk in _chunks(contacts):
-        by_consent, by_event = _history(store, chunk, with_events=True)
-        for contact in chunk:
-            record = contact_dict(contact)
-            record["consents"] = [consent_dict(c) for c in by_consent.get(contact.id, [])]
-            record["events"] = [event_dict(e) for e in by_event.get(contact.id, [])]
-            records.append(record)
-    return json.dumps(records, ensure_ascii=False, indent=2) + "\n", [r["id"] for r in records]
+def _write_json_array(out: TextIO, records: Iterable[dict[str, Any]]) -> None:
+    """`json.dumps(list(records), ensure_ascii=False, indent=2)` and a newline, one record at a
+    time (JSON escapes newlines in strings, so indenting every line of a record is exact)."""
+    first = True
+    for record in records:
+        text = json.dumps(record, ensure_ascii=False, indent=2).replace("\n", "\n  ")
+        out.write(("[\n  " if first else ",\n  ") + text)
+        first = False
+    out.write("[]\n" if first else "\n]\n")
+
+
+def write_json(
+    store: ContactStore, criteria: ContactFilter, out: TextIO, *, history: bool = True
+) -> list[int]:
+    """The matching contacts as a JSON array, each (if `history`) with its consent records and
+    event log, written chunk by chunk; the ids written."""
+    ids: list[int] = []
+
+    def records() -> Iterator[dict[str, Any]]:
+        for chunk in _chunks(store.query(criteria)):
+            by_consent, by_event = _history(store, chunk, with_events=True) if history else ({}, {})
+            for contact in chunk:
+                record = contact_dict(contact)
+                if history:
+                    record["consents"] = [consent_dict(c) for c in by_consent.get(contact.id, [])]
+                    record["events"] = [event_dict(e) for e in by_event.get(contact.id, [])]
+                ids.append(contact.id)
+                yield record
+
+    _write_json_array(out, records())
+    return ids
+
+
+def write_list_json(contacts_found: Iterable[Contact], out: TextIO) -> None:
+    """`list --format json`: the contacts without their history."""
+    _write_json_array(out, (contact_dict(c) for c in contacts_found))
 
 
 def export(
-    store: ContactStore, criteria: ContactFilter, fmt: str, *, delimiter: str = ";"
-) -> tuple[str, list[int]]:
-    """The export text in `fmt` ("csv" or "json") for the contacts matching `criteria`."""
-    contacts = store.query(criteria)
+    store: ContactStore, criteria: ContactFilter, fmt: str, out: TextIO, *, delimiter: str = ";"
+) -> list[int]:
+    """Write the export in `fmt` ("csv" or "json") of the contacts matching `criteria`."""
     if fmt == "json":
-        return export_json(store, contacts)
-    return export_csv(store, contacts, delimiter=delimiter)
+        return write_json(store, criteria, out)
+    return write_csv(store.engine, criteria, out, delimiter=delimiter)
+
+
+def export_to_file(
+    store: ContactStore, criteria: ContactFilter, fmt: str, path: Path, *, delimiter: str = ";"
+) -> list[int]:
+    """`export` into `path`, whole or not at all: written to a temporary file beside it (readable
+    by its owner only: it holds personal data), which then replaces `path`."""
+    try:
+        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise ContactsError(
+            f"{path}: cannot write the export there ({exc.strerror}): check the folder exists "
+            "and that you may write in it"
+        ) from None
+    try:
+        with open(fd, "w", encoding="utf-8", newline="") as handle:
+            ids = export(store, criteria, fmt, handle, delimiter=delimiter)
+        os.replace(temporary, path)
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        if isinstance(exc, OSError):
+            raise ContactsError(f"{path}: cannot write the export: {exc.strerror}") from None
+        raise
+    return ids

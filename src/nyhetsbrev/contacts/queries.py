@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
@@ -68,7 +69,7 @@ _CONTACT_COLUMNS = [
 
 # A contact's topics in the same query: "nyhetsbrev tilstandsrapport" (group_concat on SQLite,
 # string_agg on PostgreSQL), one index lookup per contact, done by the database.
-_TOPICS = (
+TOPICS_TEXT = (
     sa.select(sa.func.aggregate_strings(contact_topics.c.topic, " "))
     .where(contact_topics.c.contact_id == contacts.c.id)
     .scalar_subquery()
@@ -89,7 +90,7 @@ def fetch_contacts(
     conn: Connection, where: sa.ColumnElement[bool], *, limit: int | None = None
 ) -> list[Contact]:
     """Contacts matching `where`, ordered by id, with their topics (one query)."""
-    query = sa.select(*_CONTACT_COLUMNS, _TOPICS).where(where).order_by(contacts.c.id)
+    query = sa.select(*_CONTACT_COLUMNS, TOPICS_TEXT).where(where).order_by(contacts.c.id)
     if limit is not None:
         query = query.limit(limit)
     return [
@@ -193,3 +194,19 @@ def stats(conn: Connection) -> Stats:
         sa.select(sa.func.count()).select_from(suppressions)
     ).scalar_one()
     return result
+
+
+@contextlib.contextmanager
+def small_page_cache(conn: Connection) -> Iterator[None]:
+    """SQLite: a 2 MB page cache while streaming the list out (each page is read once) or
+    logging its export; the connection's 16 MB, meant for imports, would only make an export's
+    memory grow with the list."""
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    before = conn.exec_driver_sql("PRAGMA cache_size").scalar()
+    conn.exec_driver_sql("PRAGMA cache_size = -2000")
+    try:
+        yield
+    finally:
+        conn.exec_driver_sql(f"PRAGMA cache_size = {int(before or -2000)}")

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import islice
 from types import TracebackType
 from typing import Any
 
@@ -64,6 +65,7 @@ from nyhetsbrev.contacts.queries import (
     contact_where,
     events_of,
     iter_contacts,
+    small_page_cache,
     stats,
 )
 from nyhetsbrev.contacts.schema.migrations import migrate
@@ -378,10 +380,11 @@ class ContactStore(OptInMixin):
     def record_export(self, contact_ids: Iterable[int], *, actor: str, detail: str) -> None:
         """Log an `exported` event for each contact whose data left the database."""
         at = now()
-        rows = [
-            {"contact_id": i, "at": at, "kind": "exported", "actor": actor, "detail": detail}
-            for i in contact_ids
-        ]
-        with _write(self.engine) as conn:
-            for start in range(0, len(rows), 10_000):
-                conn.execute(events.insert(), rows[start : start + 10_000])
+        ids = iter(contact_ids)
+        with _write(self.engine) as conn, small_page_cache(conn):  # 10,000 rows at a time
+            while chunk := list(islice(ids, 10_000)):
+                conn.execute(
+                    events.insert(),
+                    [{"contact_id": i, "at": at, "kind": "exported", "actor": actor,
+                      "detail": detail} for i in chunk],
+                )  # fmt: skip

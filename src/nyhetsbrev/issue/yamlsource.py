@@ -8,6 +8,7 @@ the traps of YAML (tabs, duplicate keys, non-UTF-8 bytes, huge or empty files) a
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,10 @@ MAX_NODES = 200_000
 # What YAML refuses to read: C0 controls other than tab/newline/CR, DEL, C1 controls, and so on.
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufffe\uffff]")
 FieldPath = tuple[str | int, ...]
+# What libyaml reads otherwise than PyYAML (found by fuzzing both), besides flow collections
+# (`[a, b]`, `{a: b}`, see _has_flow): a tag (`!`, `!!str`; libyaml resolves a bare `!` as
+# text), a block scalar's header followed by `#` (libyaml accepts it).
+_DIFFERS = re.compile(r"(?:^|[\s\[\]{},])!|[|>][-+0-9]*#")
 
 
 @dataclass(frozen=True)
@@ -121,9 +126,61 @@ def read_yaml(path: Path, shown: str) -> tuple[Any, SourceMap, list[Finding]]:
             preceding.count("\n") + 1,
             bad.start() - (preceding.rfind("\n") + 1) + 1,
         )
+    node = _compose_fast(text)
+    if node is None:
+        node = _compose_pure(text, fatal)
+    if node is None:
+        raise fatal(
+            "file is empty: it needs at least the fields of an issue (see docs/authoring.md)"
+        )
+    builder = _Builder(source)
+    value = builder.build(node, ())
+    return value, source, builder.findings
+
+
+def _compose_fast(text: str) -> yaml.Node | None:
+    """The file's node tree by libyaml (PyYAML's C parser: the same nodes, tags and marks as
+    the pure one, several times faster; "" for a plain style), or None: libyaml is missing, the
+    text is not valid YAML, or it uses what libyaml reads otherwise — then the pure loader reads
+    it, so every message and position of an error is its own (the hints are in its words)."""
+    loader_class = getattr(yaml, "CSafeLoader", None)
+    if loader_class is None or not getattr(yaml, "__with_libyaml__", False):
+        return None
+    if _DIFFERS.search(text) or not text.endswith("\n"):
+        return None  # also: without a final newline, marks at the very end differ
+    loader = loader_class(text)
+    try:
+        node: yaml.Node | None = loader.get_single_node()
+    except yaml.YAMLError:
+        return None
+    finally:
+        loader.dispose()
+    return None if node is None or _has_flow(node) else node
+
+
+def _has_flow(root: yaml.Node) -> bool:
+    """Whether a `[…]` or `{…}` collection is in the tree: in those libyaml accepts texts that
+    PyYAML refuses and marks empty values a column later, so the pure loader reads such a file."""
+    stack, seen = [root], set()
+    while stack:
+        node = stack.pop()
+        if id(node) in seen or isinstance(node, yaml.ScalarNode):
+            continue
+        seen.add(id(node))
+        if getattr(node, "flow_style", False):
+            return True
+        if isinstance(node, yaml.MappingNode):
+            stack.extend(part for pair in node.value for part in pair)
+        else:
+            stack.extend(node.value)
+    return False
+
+
+def _compose_pure(text: str, fatal: Callable[..., YamlProblem]) -> yaml.Node | None:
+    """The node tree by PyYAML's pure-Python loader; invalid YAML is a located `YamlProblem`."""
     loader = yaml.SafeLoader(text)
     try:
-        node = loader.get_single_node()
+        node: yaml.Node | None = loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = (exc.problem or exc.context or "not valid YAML").strip()
@@ -147,13 +204,7 @@ def read_yaml(path: Path, shown: str) -> tuple[Any, SourceMap, list[Finding]]:
         raise fatal(f"not valid YAML: {exc}") from None
     finally:
         loader.dispose()
-    if node is None:
-        raise fatal(
-            "file is empty: it needs at least the fields of an issue (see docs/authoring.md)"
-        )
-    builder = _Builder(source)
-    value = builder.build(node, ())
-    return value, source, builder.findings
+    return node
 
 
 def dotted(path: FieldPath) -> str:
@@ -200,8 +251,8 @@ class _Builder:
             self.error(mark, "an alias refers to itself: remove the recursive `*` reference")
             return None
         if isinstance(node, yaml.ScalarNode):
-            self.source.scalars[path] = ScalarInfo(
-                node.value, node.style, node.tag, mark, node.end_mark.line + 1
+            self.source.scalars[path] = ScalarInfo(  # libyaml writes a plain style as ""
+                node.value, node.style or None, node.tag, mark, node.end_mark.line + 1
             )
             try:
                 return self.constructor.construct_object(node, deep=True)

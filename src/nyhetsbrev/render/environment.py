@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import os
+import sys
 from functools import lru_cache
+from pathlib import Path
 from typing import Any, TypedDict
 
 import jinja2
+from jinja2.bccache import Bucket
 from markupsafe import Markup
 
-from nyhetsbrev import i18n
+from nyhetsbrev import __version__, i18n
 from nyhetsbrev.errors import RenderError
 from nyhetsbrev.issue import markdown
 from nyhetsbrev.issue.load import LoadedIssue
@@ -100,6 +105,46 @@ def label(labels: dict[str, str], key: str, **values: Any) -> str:
         raise jinja2.UndefinedError(f"the theme has no label {exc} for this language") from exc
 
 
+class TemplateCache(jinja2.FileSystemBytecodeCache):
+    """Compiled templates kept on disk between processes; any failure to read or write the
+    cache only means compiling again (Jinja checks each entry against the template's source)."""
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        try:
+            super().load_bytecode(bucket)
+        except OSError:
+            bucket.reset()
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        with contextlib.suppress(OSError):  # a full disk, a read-only home: compile next time
+            super().dump_bytecode(bucket)
+
+
+def cache_dir() -> Path:
+    """Where compiled templates live: the user's cache folder, one subfolder per version of
+    nyhetsbrev and of Python (e.g. ~/.cache/nyhetsbrev/jinja-0.1.0-py3.11 on Linux)."""
+    from platformdirs import user_cache_dir  # only when a template is rendered
+
+    python = f"py{sys.version_info.major}.{sys.version_info.minor}"
+    return Path(user_cache_dir("nyhetsbrev")) / f"jinja-{__version__}-{python}"
+
+
+@lru_cache(maxsize=1)
+def template_cache() -> jinja2.BytecodeCache | None:
+    """The machine's template cache, or None (compile in memory) if its folder cannot be made
+    or written, or NYHETSBREV_TEMPLATE_CACHE=off."""
+    if os.environ.get("NYHETSBREV_TEMPLATE_CACHE", "").lower() in ("off", "0", "no"):
+        return None
+    try:
+        folder = cache_dir()
+        folder.mkdir(parents=True, exist_ok=True)
+        if not os.access(folder, os.W_OK | os.X_OK):
+            return None
+    except (OSError, ImportError):
+        return None
+    return TemplateCache(str(folder))
+
+
 @lru_cache(maxsize=8)
 def get_env(theme_path: str) -> jinja2.Environment:
     """The Jinja environment of one theme folder: StrictUndefined, autoescaping for HTML/MJML."""
@@ -111,6 +156,7 @@ def get_env(theme_path: str) -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
         auto_reload=True,
+        bytecode_cache=template_cache(),  # each template compiled once per machine, not per run
     )
     env.filters.update(
         md_html=md_html,
