@@ -105,6 +105,8 @@ class Pages:
                 (code, LANGUAGE_NAMES[code], f"{here}?lang={code}") for code in LANGUAGES
             ],
             "query": f"?lang={language}",
+            # The publication's path when the app serves several (/kom), else "".
+            "base": str(request.scope.get("root_path", "")).rstrip("/"),
             **values,
         }
         try:

@@ -79,7 +79,7 @@ def create_public_app(
     `public_url`), not at a reader's first sign-up."""
     publication = publication_for_serving(ws)
     theme = find_theme(ws, publication.theme)
-    token_key = tokens.secret_key()
+    token_key = tokens.secret_key(ws.token_scope)
     if mailer is None:
         mailer = SmtpMailer(SmtpSettings.from_env(), publication.sender)
     limits = limits or Limits()
@@ -193,7 +193,8 @@ async def health(request: Request) -> Response:
 async def issue_redirect(request: Request) -> Response:
     issue_id = request.path_params["issue_id"]
     if ISSUE_ID.match(issue_id) and (Site.of(request).archive.build_dir / issue_id).is_dir():
-        return RedirectResponse(f"/{issue_id}/", status_code=308)
+        base = str(request.scope.get("root_path", "")).rstrip("/")
+        return RedirectResponse(f"{base}/{issue_id}/", status_code=308)
     raise HTTPException(404)
 
 
