@@ -6,6 +6,7 @@ import click
 
 from nyhetsbrev.cli_support import AppContext, pass_app
 from nyhetsbrev.theme import copy_theme
+from nyhetsbrev.workspace import Workspace
 
 
 @click.group()
@@ -23,10 +24,18 @@ def theme() -> None:
 @click.option(
     "--force", is_flag=True, help="Replace an existing templates/NAME/ (your changes go)."
 )
+@click.option(
+    "--as",
+    "to",
+    metavar="NEW",
+    help="Copy it to templates/NEW/ instead: a theme of your own (then set `theme: NEW` in "
+    "the publication file).",
+)
 @pass_app
-def copy(app: AppContext, name: str, force: bool) -> None:
+def copy(app: AppContext, name: str, force: bool, to: str | None) -> None:
     """Copy the shipped theme NAME (default: kom) to templates/NAME/ to change it."""
-    ws = app.workspace
-    target = copy_theme(ws, name, force=force)
-    click.echo(f"Copied the {name} theme to {ws.relative(target)}/: edit its templates and")
-    click.echo("labels.yaml there; `nyhetsbrev preview ID` shows each change as you save.")
+    ws = Workspace.find_root(app.root)  # templates/ is shared by every publication
+    target = copy_theme(ws, name, force=force, to=to)
+    click.echo(f"Copied the {name} theme to {ws.relative(target)}/: change its colours, fonts")
+    click.echo("and logo in brand.yaml, its words in labels.yaml; `nyhetsbrev preview ID`")
+    click.echo("shows each change as you save (see docs/look.md).")

@@ -10,6 +10,7 @@ import jinja2
 from markupsafe import Markup
 
 from nyhetsbrev import i18n
+from nyhetsbrev.brand import Brand
 from nyhetsbrev.errors import RenderError
 from nyhetsbrev.issue import markdown
 from nyhetsbrev.issue.load import LoadedIssue
@@ -30,6 +31,7 @@ class TemplateContext(TypedDict):
     labels: dict[str, str]
     title: str
     period_label: str
+    brand: Brand
     extra: dict[str, Any]
 
 
@@ -42,6 +44,7 @@ def context(loaded: LoadedIssue, theme: Theme, **extra: Any) -> TemplateContext:
         labels=theme.labels(loaded.language),
         title=loaded.title,
         period_label=loaded.period_label,
+        brand=theme.brand(),
         extra=dict(extra),
     )
 

@@ -107,6 +107,7 @@ class Pages:
             "query": f"?lang={language}",
             # The publication's path when the app serves several (/kom), else "".
             "base": str(request.scope.get("root_path", "")).rstrip("/"),
+            "brand": self.theme.brand(),
             **values,
         }
         try:

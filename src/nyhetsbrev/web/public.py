@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import FileResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
@@ -99,8 +99,11 @@ def create_public_app(
     if not theme_css.is_file():
         theme_css = default_theme().file("web.css")
 
+    # The brand's colours as :root properties, then the theme's CSS (read once, at start).
+    css = theme.brand().css_variables() + theme_css.read_text(encoding="utf-8")
+
     async def stylesheet(request: Request) -> Response:
-        return FileResponse(theme_css, media_type="text/css", headers={"Cache-Control": CACHE})
+        return Response(css, media_type="text/css", headers={"Cache-Control": CACHE})
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
