@@ -34,7 +34,7 @@ def logo_png() -> bytes:
 def make_branded(tmp_path: Path, cli: CliCaller) -> Path:
     """init --language sv, `theme copy --as lans`, a plum brand with the logo: the workspace."""
     made = cli(
-        "init", "lans", "--language", "sv", "--name", NAME, "--title", TITLE,
+        "init", str(tmp_path / "lans"), "--language", "sv", "--name", NAME, "--title", TITLE,
         "--email", "info@lansstyrelsen.example", "--website", "https://lansstyrelsen.example",
     )  # fmt: skip
     assert made.exit_code == 0, made.output
