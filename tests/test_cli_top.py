@@ -26,7 +26,7 @@ Cli = Callable[..., Result]
 HEAVY = ("sqlalchemy", "starlette", "uvicorn", "dkim", "dns", "typst", "jinja2", "watchfiles")
 ORDER = [
     "init", "new", "check", "build", "preview", "send", "approve", "approvals",
-    "campaigns", "archive", "contacts", "serve", "schema", "theme",
+    "campaigns", "archive", "contacts", "serve", "schema", "theme", "migrate",
 ]  # fmt: skip
 
 

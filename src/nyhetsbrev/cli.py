@@ -51,6 +51,10 @@ COMMANDS: dict[str, Verb] = {
         "nyhetsbrev.issue.commands:schema", "Write the JSON Schemas for editors' tools."
     ),
     "theme": Verb("nyhetsbrev.theme_commands:theme", "Copy the packaged theme here to change it."),
+    "migrate": Verb(
+        "nyhetsbrev.theme_commands:migrate",
+        "Move this publication into newsletters/NAME/, to add a second one.",
+    ),
 }
 
 

@@ -1,4 +1,5 @@
-"""`nyhetsbrev theme copy`: the packaged theme in the workspace's templates/, to change it."""
+"""`nyhetsbrev theme copy` (the packaged theme in templates/, to change it) and `nyhetsbrev
+migrate` (a one-publication workspace into the several-publication layout)."""
 
 from __future__ import annotations
 
@@ -39,3 +40,22 @@ def copy(app: AppContext, name: str, force: bool, to: str | None) -> None:
     click.echo(f"Copied the {name} theme to {ws.relative(target)}/: change its colours, fonts")
     click.echo("and logo in brand.yaml, its words in labels.yaml; `nyhetsbrev preview ID`")
     click.echo("shows each change as you save (see docs/look.md).")
+
+
+@click.command()
+@pass_app
+def migrate(app: AppContext) -> None:
+    """Move the workspace's one publication into newsletters/NAME/ (its issues with it, its
+    build/ and contacts/ into build/NAME/ and contacts/NAME/), so that a second publication
+    can be added as newsletters/OTHER/publication.yaml. The links already sent keep working."""
+    from nyhetsbrev.migrate import migrate as run
+
+    ws = Workspace.find_root(app.root)
+    name, notes = run(ws)
+    click.echo(f"Moved the publication {name} into newsletters/{name}/:")
+    for line in notes:
+        click.echo(f"  {line}")
+    click.echo(
+        "Next: add another publication as newsletters/NAME/publication.yaml (with its issues "
+        "in newsletters/NAME/<id>/); commands then take --publication NAME."
+    )

@@ -30,6 +30,8 @@ ROOT_ENV = "NYHETSBREV_ROOT"
 DATABASE_ENV = "NYHETSBREV_DATABASE_URL"
 PUBLICATION_ENV = "NYHETSBREV_PUBLICATION"
 PUBLICATION_FILE = "publication.yaml"
+#: In the folder of the publication `nyhetsbrev migrate` moved: its links stay signed unscoped.
+UNSCOPED_MARKER = ".links-unscoped"
 PUBLICATION_NAME = re.compile(r"[a-z0-9][a-z0-9-]*")
 
 
@@ -84,8 +86,15 @@ class Workspace:
     def token_scope(self) -> str | None:
         """What personal links are signed for: the publication when there are several, so a
         link of one is worthless on another (each has its own contact ids); None otherwise,
-        so the links already sent from a one-publication workspace keep working."""
+        so the links already sent from a one-publication workspace keep working (also after
+        `nyhetsbrev migrate` moved it into its folder: the folder then has a .links-unscoped)."""
+        if self.publication is None or self.links_unscoped:
+            return None
         return self.publication
+
+    @property
+    def links_unscoped(self) -> bool:
+        return self.publication is not None and (self.newsletters / UNSCOPED_MARKER).is_file()
 
     def issue_dir(self, issue_id: str) -> Path:
         return self.newsletters / issue_id
@@ -171,6 +180,13 @@ class Workspace:
                 f"this workspace has several publications ({', '.join(names)}): say which "
                 f"with --publication NAME (or {PUBLICATION_ENV}=NAME), e.g. "
                 f"`nyhetsbrev --publication {names[0]} …`"
+            )
+        unscoped = [n for n in names if (top / n / UNSCOPED_MARKER).is_file()]
+        if len(unscoped) > 1:
+            raise WorkspaceError(
+                f"{', '.join(f'newsletters/{n}/{UNSCOPED_MARKER}' for n in unscoped)}: only the "
+                "publication `nyhetsbrev migrate` moved may sign its links unscoped; delete the "
+                "others' marker (their links would work on each other's pages)"
             )
         if publication not in names:
             raise WorkspaceError(

@@ -13,10 +13,12 @@ from urllib.parse import urlsplit
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, PlainTextResponse, Response
+from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from nyhetsbrev.errors import WebError
+from nyhetsbrev.issue.model import ISSUE_ID
 from nyhetsbrev.web.public import create_public_app, health
 from nyhetsbrev.web.security import SecurityHeaders
 from nyhetsbrev.web.site import Site
@@ -74,10 +76,56 @@ def create_served_app(workspaces: Sequence[Workspace], **options: Any) -> Starle
         Route("/healthz", health, methods=["GET"]),
     ]
     routes += [Mount(f"/{name}", app=app) for name, app in apps.items()]
+    legacy = next((ws.publication for ws in workspaces if ws.links_unscoped), None)
+    if legacy is not None:
+        routes += legacy_routes(legacy)
     parent = Starlette(routes=routes, lifespan=lifespan)
     parent.add_middleware(SecurityHeaders)
+    if legacy is not None:
+        parent.add_middleware(PersonalLinks, publication=legacy)
     parent.state.sites = sites
     return parent
+
+
+def legacy_routes(publication: str) -> list[Route | Mount]:
+    """The addresses in emails sent before `nyhetsbrev migrate` (the web edition, the feed):
+    a permanent redirect to where they are now."""
+
+    async def moved(request: Request) -> Response:
+        issue_id = request.path_params.get("issue_id")
+        if issue_id is not None and not ISSUE_ID.match(issue_id):
+            return PlainTextResponse("Not Found\n", status_code=404)
+        query = f"?{request.url.query}" if request.url.query else ""
+        return RedirectResponse(f"/{publication}{request.url.path}{query}", status_code=308)
+
+    return [
+        Route("/feed.xml", moved, methods=["GET"]),
+        Route("/index.html", moved, methods=["GET"]),
+        Route("/{issue_id}", moved, methods=["GET"]),
+        Route("/{issue_id}/{rest:path}", moved, methods=["GET"]),
+    ]
+
+
+class PersonalLinks:
+    """The personal links sent before `nyhetsbrev migrate` (/unsubscribe/…, /confirm/…,
+    /preferences/…) answered by the moved publication's app in place, not redirected: a mail
+    provider's one-click unsubscribe (RFC 8058) is a POST that need not follow redirects."""
+
+    PREFIXES = ("/unsubscribe/", "/confirm/", "/preferences/")
+
+    def __init__(self, app: ASGIApp, publication: str) -> None:
+        self.app = app
+        self.prefix = f"/{publication}"
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and str(scope["path"]).startswith(self.PREFIXES):
+            raw = scope.get("raw_path") or str(scope["path"]).encode()
+            scope = {
+                **scope,
+                "path": self.prefix + scope["path"],
+                "raw_path": self.prefix.encode() + raw,
+            }
+        await self.app(scope, receive, send)
 
 
 def served_sites(app: Starlette) -> list[Site]:
