@@ -9,14 +9,10 @@ import uuid
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import yaml
 
 from nyhetsbrev.errors import RenderError, WorkspaceError
-
-if TYPE_CHECKING:
-    from nyhetsbrev.brand import Brand
 from nyhetsbrev.workspace import Workspace
 
 PACKAGED = Path(__file__).resolve().parent / "themes"
@@ -36,12 +32,6 @@ class Theme:
 
     def file(self, name: str) -> Path:
         return self.path / name
-
-    def brand(self) -> Brand:
-        """The theme's colours, fonts and logo (brand.yaml; KOM's when it has none)."""
-        from nyhetsbrev.brand import load_brand
-
-        return load_brand(self.path)
 
 
 def packaged_theme_path(name: str) -> Path:

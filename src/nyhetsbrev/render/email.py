@@ -12,7 +12,7 @@ import jinja2
 import mjml
 from markupsafe import Markup
 
-from nyhetsbrev.brand import LOGO_PNG
+from nyhetsbrev.brand import LOGO_PNG, load_brand
 from nyhetsbrev.errors import RenderError
 from nyhetsbrev.issue.content import issue_urls
 from nyhetsbrev.issue.load import LoadedIssue
@@ -102,7 +102,7 @@ def content_css(theme: Theme) -> str:
     except jinja2.TemplateSyntaxError as exc:
         raise RenderError(f"{path}:{exc.lineno}: template syntax error: {exc.message}") from exc
     try:
-        return template.render(brand=theme.brand())
+        return template.render(brand=load_brand(theme.path))
     except jinja2.UndefinedError as exc:
         raise RenderError(f"{path}: {exc.message} (see the colours in brand.yaml)") from exc
 
@@ -112,7 +112,7 @@ def logo_url(loaded: LoadedIssue, theme: Theme) -> str | None:
     for every reader (nothing personal: never a tracking pixel). None without a PNG logo or a
     public_url: then the masthead shows the publisher's name."""
     base = web_edition_url(loaded)
-    return f"{base}{LOGO_PNG}" if base and theme.brand().logo.png else None
+    return f"{base}{LOGO_PNG}" if base and load_brand(theme.path).logo.png else None
 
 
 @lru_cache(maxsize=8)

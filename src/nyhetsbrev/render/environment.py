@@ -10,7 +10,7 @@ import jinja2
 from markupsafe import Markup
 
 from nyhetsbrev import i18n
-from nyhetsbrev.brand import Brand
+from nyhetsbrev.brand import Brand, load_brand
 from nyhetsbrev.errors import RenderError
 from nyhetsbrev.issue import markdown
 from nyhetsbrev.issue.load import LoadedIssue
@@ -44,7 +44,7 @@ def context(loaded: LoadedIssue, theme: Theme, **extra: Any) -> TemplateContext:
         labels=theme.labels(loaded.language),
         title=loaded.title,
         period_label=loaded.period_label,
-        brand=theme.brand(),
+        brand=load_brand(theme.path),
         extra=dict(extra),
     )
 

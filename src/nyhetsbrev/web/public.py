@@ -18,6 +18,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
+from nyhetsbrev.brand import load_brand
 from nyhetsbrev.contacts import tokens
 from nyhetsbrev.delivery.transport import SmtpSettings
 from nyhetsbrev.errors import WebError
@@ -100,7 +101,7 @@ def create_public_app(
         theme_css = default_theme().file("web.css")
 
     # The brand's colours as :root properties, then the theme's CSS (read once, at start).
-    css = theme.brand().css_variables() + theme_css.read_text(encoding="utf-8")
+    css = load_brand(theme.path).css_variables() + theme_css.read_text(encoding="utf-8")
 
     async def stylesheet(request: Request) -> Response:
         return Response(css, media_type="text/css", headers={"Cache-Control": CACHE})
