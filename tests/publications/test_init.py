@@ -65,6 +65,7 @@ def test_init_in_each_language_checks_builds_and_has_no_kom_text(
     assert f'lang="{language}"' in web
     assert title in web and name in web
     assert f"language: {language}" in files["newsletters/publication.yaml"]
+    assert "\napproval: required\n" in files["newsletters/publication.yaml"]  # four eyes
 
 
 def test_init_with_a_name_that_yaml_would_misread(tmp_path: Path, cli, monkeypatch) -> None:
