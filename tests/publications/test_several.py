@@ -106,12 +106,29 @@ def test_serve_gives_each_its_archive_feed_and_sign_up(two: Path, cli) -> None:
         assert page.status_code == 200
         done = client.post(link.group(1), data={"csrf_token": csrf(page)})
         assert done.status_code == 200
+
+        form = client.get("/kom/subscribe")
+        assert KOM_TITLE in form.text and SV_TITLE not in form.text
+        answer = client.post(
+            "/kom/subscribe",
+            data={
+                "csrf_token": csrf(form), "email": "kari@example.no", "name": "Kari",
+                "organisation": "", "topics": ["rettsavgjorelser"], "language": "nb",
+                "consent": "yes", "website": "",
+            },
+        )  # fmt: skip
+        assert answer.status_code == 200, answer.text
+        assert KOM_TITLE in mails.sent[-1].subject
+        assert f"{BASE}/kom/confirm/" in mails.sent[-1].body
     lans_store = open_store(f"sqlite:///{two}/contacts/lans/contacts.sqlite")
     kom_store = open_store(f"sqlite:///{two}/contacts/kom/contacts.sqlite")
     try:
         contact = lans_store.get("anna@example.se")
         assert contact is not None and contact.status == "subscribed"
         assert kom_store.get("anna@example.se") is None
+        kari = kom_store.get("kari@example.no")
+        assert kari is not None and kari.status == "pending"
+        assert lans_store.get("kari@example.no") is None
     finally:
         lans_store.close()
         kom_store.close()
