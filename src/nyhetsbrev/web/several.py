@@ -43,6 +43,7 @@ def create_served_app(workspaces: Sequence[Workspace], **options: Any) -> Starle
             )
         apps[ws.publication] = app
     sites = [app.state.site for app in apps.values()]
+    first = sites[0].publication  # the list's language and title: the first publication's
 
     async def index(request: Request) -> Response:
         items = "".join(
@@ -50,9 +51,10 @@ def create_served_app(workspaces: Sequence[Workspace], **options: Any) -> Starle
             for name, app in apps.items()
         )
         page = (
-            '<!doctype html><html><head><meta charset="utf-8">'
+            f'<!doctype html><html lang="{escape(first.language)}"><head><meta charset="utf-8">'
             '<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f"<title>Nyhetsbrev</title></head><body><ul>{items}</ul></body></html>"
+            f"<title>{escape(first.title)}</title></head><body><main><ul>{items}</ul></main>"
+            "</body></html>"
         )
         return HTMLResponse(page)
 
