@@ -25,6 +25,8 @@ TOP_LEVEL = {
     "nyhetsbrev.theme": "base",
     "nyhetsbrev.themes": "base",  # the packaged theme folders (data, an empty __init__)
     "nyhetsbrev.cli_support": "base",
+    "nyhetsbrev.migrate": "base",
+    "nyhetsbrev.brand": "issue",  # reads brand.yaml with line marks, reports findings
     "nyhetsbrev.cli": "cli",
     "nyhetsbrev.__main__": "cli",
     "nyhetsbrev.theme_commands": "cli",

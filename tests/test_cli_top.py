@@ -26,7 +26,7 @@ Cli = Callable[..., Result]
 HEAVY = ("sqlalchemy", "starlette", "uvicorn", "dkim", "dns", "typst", "jinja2", "watchfiles")
 ORDER = [
     "init", "new", "check", "build", "preview", "send", "approve", "approvals",
-    "campaigns", "archive", "contacts", "bounces", "serve", "schema", "theme",
+    "campaigns", "archive", "contacts", "bounces", "serve", "schema", "theme", "migrate",
 ]  # fmt: skip
 
 
@@ -132,8 +132,9 @@ def test_theme_copy_puts_an_editable_copy_that_wins(cli: Cli, workspace: Path) -
     result = cli("theme", "copy")
     assert result.exit_code == 0, result.output
     assert result.output == (
-        "Copied the kom theme to templates/kom/: edit its templates and\n"
-        "labels.yaml there; `nyhetsbrev preview ID` shows each change as you save.\n"
+        "Copied the kom theme to templates/kom/: change its colours, fonts\n"
+        "and logo in brand.yaml, its words in labels.yaml; `nyhetsbrev preview ID`\n"
+        "shows each change as you save (see docs/look.md).\n"
     )
     copied = workspace / "templates" / "kom"
     shipped = packaged_theme_path("kom")

@@ -54,6 +54,10 @@ COMMANDS: dict[str, Verb] = {
         "nyhetsbrev.issue.commands:schema", "Write the JSON Schemas for editors' tools."
     ),
     "theme": Verb("nyhetsbrev.theme_commands:theme", "Copy the packaged theme here to change it."),
+    "migrate": Verb(
+        "nyhetsbrev.theme_commands:migrate",
+        "Move this publication into newsletters/NAME/, to add a second one.",
+    ),
 }
 
 
@@ -122,10 +126,16 @@ class NyhetsbrevGroup(click.Group):
     help="The workspace folder (holding newsletters/). Default: this folder or a parent.",
 )
 @click.option(
+    "--publication",
+    metavar="NAME",
+    envvar="NYHETSBREV_PUBLICATION",
+    help="Which publication, in a workspace with several (newsletters/NAME/).",
+)
+@click.option(
     "--debug", is_flag=True, envvar="NYHETSBREV_DEBUG", help="Show tracebacks for errors."
 )
 @click.pass_context
-def main(ctx: click.Context, root: str | None, debug: bool) -> None:
+def main(ctx: click.Context, root: str | None, publication: str | None, debug: bool) -> None:
     """Write a newsletter issue as YAML; check it; build its email, web and PDF editions;
     keep the contact list; send the issue.
 
@@ -136,4 +146,4 @@ def main(ctx: click.Context, root: str | None, debug: bool) -> None:
       nyhetsbrev build 2025-q1      email, text, web and PDF editions in build/2025-q1/
       nyhetsbrev send 2025-q1       a dry run; add --confirm to send
     """
-    ctx.obj = AppContext(root=root, debug=debug)
+    ctx.obj = AppContext(root=root, debug=debug, publication=publication)

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 import click
 
-from nyhetsbrev.workspace import Workspace
+from nyhetsbrev.workspace import PUBLICATION_ENV, Workspace
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -20,14 +20,23 @@ class AppContext:
 
     root: str | None = None
     debug: bool = False
+    publication: str | None = None
     _workspace: Workspace | None = field(default=None, repr=False)
 
     @property
     def workspace(self) -> Workspace:
         """The workspace, found on first use (so `--help` and `init` work anywhere)."""
         if self._workspace is None:
-            self._workspace = Workspace.find(self.root)
+            self._workspace = Workspace.find(self.root, self.publication)
         return self._workspace
+
+    @property
+    def workspaces(self) -> list[Workspace]:
+        """The named publication's workspace, or every publication's when none is named (for
+        the verbs that serve them all, like `serve`)."""
+        if self.publication or os.environ.get(PUBLICATION_ENV):
+            return [self.workspace]
+        return Workspace.find_root(self.root).each()
 
 
 def pass_app(func: F) -> F:

@@ -3,6 +3,7 @@ copy shipped inside the package, so a new workspace works without this repositor
 
 from __future__ import annotations
 
+import re
 import shutil
 import uuid
 from dataclasses import dataclass
@@ -57,7 +58,7 @@ def find_theme(ws: Workspace | None, name: str) -> Theme:
     )
 
 
-def copy_theme(ws: Workspace, name: str, *, force: bool = False) -> Path:
+def copy_theme(ws: Workspace, name: str, *, force: bool = False, to: str | None = None) -> Path:
     """Copy the packaged theme `name` to the workspace's templates/<name>/, where it then wins
     over the packaged one. An existing folder is replaced only with `force`, and only once the
     whole copy is made, so a failed copy leaves templates/ as it was."""
@@ -67,20 +68,26 @@ def copy_theme(ws: Workspace, name: str, *, force: bool = False) -> Path:
             f'no shipped theme is called "{name}": the shipped themes are '
             f"{', '.join(shipped_themes())}"
         )
-    target = ws.templates / name
+    to = to or name
+    if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", to):
+        raise WorkspaceError(
+            f'"{to}" is not a theme name: use lower-case letters, digits and hyphens, e.g. lans'
+        )
+    target = ws.templates / to
     shown = ws.relative(target)
     if (target.exists() or target.is_symlink()) and not force:
         what = "a folder" if target.is_dir() and not target.is_symlink() else "not a folder"
         raise WorkspaceError(
             f"{shown} already exists ({what}); nothing was copied. Keep your changes, or "
             f"replace it with the packaged theme: nyhetsbrev theme copy {name} --force"
+            + (f" --as {to}" if to != name else "")
         )
     ws.templates.mkdir(parents=True, exist_ok=True)
-    staging = ws.templates / f".{name}.{uuid.uuid4().hex}.new"
+    staging = ws.templates / f".{to}.{uuid.uuid4().hex}.new"
     try:
         shutil.copytree(source, staging, ignore=shutil.ignore_patterns("__pycache__"))
         if target.is_dir() and not target.is_symlink():
-            old = ws.templates / f".{name}.{uuid.uuid4().hex}.old"
+            old = ws.templates / f".{to}.{uuid.uuid4().hex}.old"
             target.rename(old)
             staging.rename(target)
             shutil.rmtree(old)

@@ -238,7 +238,9 @@ def test_a_new_workspace_requires_approval(
     from nyhetsbrev.workspace import Workspace
 
     monkeypatch.chdir(tmp_path)
-    assert cli("init", "mitt").exit_code == 0
+    assert (
+        cli("init", "mitt", "--example", "kom").exit_code == 0
+    )  # (the neutral starters: test_init)
     kom = tmp_path / "mitt" / "newsletters" / "kom.yaml"
     text = kom.read_text("utf-8")
     assert APPROVAL_ON in text and "writes `approval: none` instead" in text

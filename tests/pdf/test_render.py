@@ -253,7 +253,9 @@ def test_a_theme_naming_another_font_stops_the_build(workspace: Path) -> None:
         shutil.copytree(packaged_theme_path("kom"), theme)
     template = theme / "print.typ.j2"
     template.write_text(
-        template.read_text(encoding="utf-8").replace('font: "Lato"', 'font: "Arial"'),
+        template.read_text(encoding="utf-8").replace(
+            "font: {{ brand.fonts.print | typst_str }}", 'font: "Arial"'
+        ),
         encoding="utf-8",
     )
     with pytest.raises(RenderError) as caught:

@@ -51,8 +51,11 @@ class InvalidToken(Exception):
         self.reason: Reason = reason
 
 
-def secret_key() -> bytes:
-    """The derived MAC key; a `DeliveryError` saying how to set it when it is missing or weak."""
+def secret_key(scope: str | None = None) -> bytes:
+    """The derived MAC key; a `DeliveryError` saying how to set it when it is missing or weak.
+
+    `scope` (a publication, in a workspace with several) derives a key of its own, so a link
+    signed for one publication is rejected by another's pages (their contact ids overlap)."""
     secret = os.environ.get(SECRET_ENV, "")
     if not secret:
         raise DeliveryError(
@@ -66,7 +69,8 @@ def secret_key() -> bytes:
             f"{SECRET_ENV} is too short ({len(secret)} characters, at least "
             f"{MIN_SECRET_LENGTH}): generate a proper one with {GENERATE_HINT}"
         )
-    return hmac.new(secret.encode("utf-8"), _DERIVATION, hashlib.sha256).digest()
+    derivation = _DERIVATION if scope is None else _DERIVATION + b"/" + scope.encode("utf-8")
+    return hmac.new(secret.encode("utf-8"), derivation, hashlib.sha256).digest()
 
 
 def make_token(

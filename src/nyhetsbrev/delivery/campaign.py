@@ -206,6 +206,7 @@ class Sender:
         progress: Callable[[str], None] | None = None,
         sign: Callable[[bytes], bytes] | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        key_scope: str | None = None,
     ) -> None:
         self.ledger, self.store, self.campaign = ledger, store, campaign
         self.template, self.transport, self.limits = template, transport, limits
@@ -213,7 +214,7 @@ class Sender:
         self.sign = sign
         self._sleep = sleep
         self._stop = False
-        self._key = secret_key()
+        self._key = secret_key(key_scope)
         self._owner = campaign.owner or owner_id()
 
     def stop(self) -> None:

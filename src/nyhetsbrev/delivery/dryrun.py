@@ -114,7 +114,7 @@ def write_emls(
     folder: Path,
 ) -> None:
     folder.mkdir(parents=True, exist_ok=True)
-    key = secret_key()
+    key = secret_key(prepared.loaded.token_scope)
     template = prepared.template()
     written = 0
     for contact in store.audience(

@@ -123,7 +123,7 @@ def test_send(
     An address that is a contact gets their real unsubscribe link (clicking it unsubscribes
     them); any other address gets `TEST_TOKEN`, a link that cannot work.
     """
-    key = secret_key()
+    key = secret_key(prepared.loaded.token_scope)
     template = prepared.template(test=True)
     signer = signer_from_env(prepared.sender.domain)
     transport = connect(prepared)
@@ -279,4 +279,5 @@ def _sender(
         transport=transport,
         limits=limits,
         sign=signer_from_env(prepared.sender.domain),
+        key_scope=prepared.loaded.token_scope,
     )

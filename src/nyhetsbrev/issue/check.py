@@ -40,5 +40,22 @@ def check_issue(ws: Workspace, issue_id: str) -> Checked:
 
     loaded, findings = load(ws, issue_id)
     if loaded is not None:
-        findings = [*findings, *lint(loaded)]
+        findings = [*findings, *lint(loaded), *brand_findings(ws, loaded.publication.theme)]
     return Checked(issue_id, loaded, sorted(findings, key=sort_key))
+
+
+def brand_findings(ws: Workspace, theme_name: str) -> list[Finding]:
+    """The problems of the workspace theme's brand.yaml (pale colours, missing logo files).
+    A packaged theme's brand is the package's (tested there); an unknown theme is the build's
+    to report."""
+    from nyhetsbrev.brand import check_brand
+    from nyhetsbrev.errors import NyhetsbrevError
+    from nyhetsbrev.theme import find_theme
+
+    try:
+        theme = find_theme(ws, theme_name)
+    except NyhetsbrevError:
+        return []
+    if not theme.path.is_relative_to(ws.templates):
+        return []
+    return check_brand(theme.path, ws.relative(theme.path / "brand.yaml"))

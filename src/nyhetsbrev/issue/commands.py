@@ -115,16 +115,47 @@ def schema(app: AppContext, verify: bool) -> None:
 
 @click.command()
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
-def init(directory: Path) -> None:
-    """Create a new workspace in DIRECTORY: masthead, KOM theme, an example issue."""
-    from nyhetsbrev.issue.starter import create_workspace
+@click.option(
+    "--language",
+    type=click.Choice(["nb", "nn", "en", "sv"]),
+    default="nb",
+    show_default=True,
+    help="The publication's language: the masthead and example are written in it.",
+)
+@click.option("--name", help='The publisher, e.g. "Länsstyrelsen i Stockholm".')
+@click.option("--title", help='The newsletter\'s title, e.g. "Nyhetsbrev från Länsstyrelsen".')
+@click.option("--email", default="post@example.org", help="Contact and sender address.")
+@click.option("--website", default="https://example.org", help="The publisher's website.")
+@click.option("--short-name", help="A short name (default: the name, or its initials).")
+@click.option(
+    "--example",
+    type=click.Choice(["kom"]),
+    help="Write KOM's masthead and example instead (a complete real publication).",
+)
+def init(
+    directory: Path,
+    language: str,
+    name: str | None,
+    title: str | None,
+    email: str,
+    website: str,
+    short_name: str | None,
+    example: str | None,
+) -> None:
+    """Create a new workspace in DIRECTORY: a masthead, boxes and an example issue in your
+    language, with your name and address, using the packaged theme."""
+    from nyhetsbrev.issue.starter import Masthead, create_workspace
+
+    masthead = Masthead(language, name, title, email, website, short_name)
+    if example is None:
+        masthead.fields()  # a bad option is reported before anything is made
 
     if Workspace.is_workspace(directory):
         raise WorkspaceError(f"{directory} is already a workspace (it has newsletters/)")
     if directory.exists() and any(directory.iterdir()):
         raise WorkspaceError(f"{directory} exists and is not empty: name a new or empty folder")
     try:
-        created = create_workspace(directory)
+        created = create_workspace(directory, masthead, example=example)
     except OSError as exc:
         shutil.rmtree(directory, ignore_errors=True)
         raise WorkspaceError(f"cannot create {directory}: {exc.strerror or exc}") from exc

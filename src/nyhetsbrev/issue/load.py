@@ -38,6 +38,7 @@ class LoadedIssue:
     publication_id: str
     publication_path: Path
     source: SourceMap
+    token_scope: str | None = None  # the publication, in a workspace with several
 
     @property
     def dir(self) -> Path:
@@ -68,7 +69,8 @@ def check_issue_id(issue_id: str) -> None:
 
 
 def find_publication(ws: Workspace) -> tuple[str, Path]:
-    """The publication masthead: the one `newsletters/*.yaml` file."""
+    """The publication masthead: the one `newsletters/*.yaml` file (with several publications,
+    `newsletters/<name>/publication.yaml`, and the publication's id is its folder's name)."""
     candidates = sorted(p for p in ws.newsletters.glob("*.yaml") if p.is_file())
     if not candidates:
         raise IssueError(
@@ -77,8 +79,13 @@ def find_publication(ws: Workspace) -> tuple[str, Path]:
         )
     if len(candidates) > 1:
         names = ", ".join(p.name for p in candidates)
-        raise IssueError(f"{ws.relative(ws.newsletters)}/ has several publication files ({names})")
-    return candidates[0].stem, candidates[0]
+        raise IssueError(
+            f"{ws.relative(ws.newsletters)}/ has several publication files ({names}): give each "
+            "publication its own folder, newsletters/<name>/publication.yaml with its issues "
+            "in newsletters/<name>/<id>/; `nyhetsbrev migrate` moves the first one there "
+            "(see docs/authoring.md, Several publications)"
+        )
+    return ws.publication or candidates[0].stem, candidates[0]
 
 
 def load_publication(ws: Workspace) -> tuple[str, Path, Publication | None, list[Finding]]:
@@ -106,7 +113,9 @@ def load(ws: Workspace, issue_id: str) -> tuple[LoadedIssue | None, list[Finding
     findings += check_content(issue, issue_id, path.parent, source)
     if publication is None or any(f.level == "error" for f in findings):
         return None, sorted(findings, key=sort_key)
-    loaded = LoadedIssue(issue_id, path, issue, publication, pub_id, pub_path, source)
+    loaded = LoadedIssue(
+        issue_id, path, issue, publication, pub_id, pub_path, source, ws.token_scope
+    )
     return loaded, sorted(findings, key=sort_key)
 
 

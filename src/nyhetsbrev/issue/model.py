@@ -163,10 +163,10 @@ class Sender(Strict):
 class Publication(Strict):
     """newsletters/<publication>.yaml: the masthead; recurring text lives here once."""
 
-    name: NonEmpty = Field(description="The publisher, e.g. Koordineringsenheten mot …")
+    name: NonEmpty = Field(description="The publisher's full name.")
     short_name: NonEmpty
-    title: NonEmpty = Field(description="e.g. Nyhetsbrev fra KOM")
-    audience: NonEmpty = Field(description="e.g. Til KOMs samarbeidsaktører")
+    title: NonEmpty = Field(description="The newsletter's title, e.g. Nyhetsbrev.")
+    audience: NonEmpty = Field(description="Who it is for, e.g. Til våre samarbeidspartnere.")
     language: Language = "nb"
     theme: NonEmpty = "kom"
     contact_email: NonEmpty

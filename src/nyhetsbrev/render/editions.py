@@ -11,6 +11,7 @@ import dataclasses
 import time
 from dataclasses import dataclass, field
 
+from nyhetsbrev.brand import LOGO_PNG, load_brand
 from nyhetsbrev.issue.load import LoadedIssue
 from nyhetsbrev.render.assets import issue_images
 from nyhetsbrev.render.email import EmailEdition, clip_warning, render_email
@@ -123,5 +124,9 @@ def render_editions(
         rendered = dataclasses.replace(rendered, web=web)
         timed("web", started)
     if wanted & {"email", "web"}:
-        rendered = dataclasses.replace(rendered, images=issue_images(loaded))
+        images = issue_images(loaded)
+        logo = load_brand(theme.path).logo.png
+        if logo and "email" in wanted:
+            images[LOGO_PNG] = logo  # the email shows it from {public_url}/{id}/
+        rendered = dataclasses.replace(rendered, images=images)
     return dataclasses.replace(rendered, milliseconds=timings)

@@ -6,18 +6,19 @@ import html as htmllib
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 
 import css_inline
+import jinja2
 import mjml
 from markupsafe import Markup
 
+from nyhetsbrev.brand import LOGO_PNG, load_brand
 from nyhetsbrev.errors import RenderError
 from nyhetsbrev.issue.content import issue_urls
 from nyhetsbrev.issue.load import LoadedIssue
 from nyhetsbrev.render import placeholders
 from nyhetsbrev.render.assets import pictures, web_edition_url
-from nyhetsbrev.render.environment import context, render
+from nyhetsbrev.render.environment import context, environment, render
 from nyhetsbrev.render.layout import contact_box_after
 from nyhetsbrev.theme import Theme
 
@@ -64,6 +65,7 @@ def render_mjml(loaded: LoadedIssue, theme: Theme) -> str:
         filler=PREHEADER_FILLER,
         picture=pictures(loaded, absolute=True, max_width=CONTENT_WIDTH),
         web_url=web_edition_url(loaded),
+        logo_url=logo_url(loaded, theme),
         unsubscribe_url=placeholders.UNSUBSCRIBE_URL,
         contact_box_after=contact_box_after(loaded.issue.sections),
     )
@@ -93,16 +95,26 @@ def compile_mjml(source: str, theme: Theme) -> str:
 
 
 def content_css(theme: Theme) -> str:
+    """email.css, a template taking its colours from the theme's brand."""
     path = theme.file(CONTENT_CSS)
     try:
-        return _read_css(str(path), path.stat().st_mtime)
-    except OSError as exc:
-        raise RenderError(f"{path}: cannot read the email's content CSS: {exc.strerror}") from exc
+        template = environment(theme).get_template(CONTENT_CSS)
+    except jinja2.TemplateNotFound:
+        raise RenderError(f"{path}: cannot read the email's content CSS: no such file") from None
+    except jinja2.TemplateSyntaxError as exc:
+        raise RenderError(f"{path}:{exc.lineno}: template syntax error: {exc.message}") from exc
+    try:
+        return template.render(brand=load_brand(theme.path))
+    except jinja2.UndefinedError as exc:
+        raise RenderError(f"{path}: {exc.message} (see the colours in brand.yaml)") from exc
 
 
-@lru_cache(maxsize=8)
-def _read_css(path: str, mtime: float) -> str:
-    return Path(path).read_text(encoding="utf-8")
+def logo_url(loaded: LoadedIssue, theme: Theme) -> str | None:
+    """Where the email's logo is served: `{public_url}/{id}/brand-logo.png`, the same address
+    for every reader (nothing personal: never a tracking pixel). None without a PNG logo or a
+    public_url: then the masthead shows the publisher's name."""
+    base = web_edition_url(loaded)
+    return f"{base}{LOGO_PNG}" if base and load_brand(theme.path).logo.png else None
 
 
 @lru_cache(maxsize=8)

@@ -15,6 +15,7 @@ from jinja2.bccache import Bucket
 from markupsafe import Markup
 
 from nyhetsbrev import __version__, i18n
+from nyhetsbrev.brand import Brand, load_brand
 from nyhetsbrev.errors import RenderError
 from nyhetsbrev.issue import markdown
 from nyhetsbrev.issue.load import LoadedIssue
@@ -35,6 +36,7 @@ class TemplateContext(TypedDict):
     labels: dict[str, str]
     title: str
     period_label: str
+    brand: Brand
     extra: dict[str, Any]
 
 
@@ -47,6 +49,7 @@ def context(loaded: LoadedIssue, theme: Theme, **extra: Any) -> TemplateContext:
         labels=theme.labels(loaded.language),
         title=loaded.title,
         period_label=loaded.period_label,
+        brand=load_brand(theme.path),
         extra=dict(extra),
     )
 

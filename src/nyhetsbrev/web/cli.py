@@ -191,19 +191,22 @@ def serve(app: AppContext, host: str, port: int, trusted: tuple[str, ...]) -> No
     and one line per request with the personal link tokens replaced by "…".
     """
     from nyhetsbrev.contacts.database import display_url
-    from nyhetsbrev.web.public import create_public_app
+    from nyhetsbrev.web.several import create_served_app, served_sites
 
-    ws = app.workspace
-    application = create_public_app(ws, trusted_proxies=trusted)
-    site = application.state.site
-    site.open()  # the database now (reachable? migrated?), not at the first reader's click
-    database = display_url(site.store.engine)
-    site.close()
+    workspaces = app.workspaces
+    application = create_served_app(workspaces, trusted_proxies=trusted)
+    shown = []
+    for site in served_sites(application):
+        site.open()  # the database now (reachable? migrated?), not at the first reader's click
+        shown.append((site.public_url, display_url(site.store.engine)))
+        site.close()
     sock = bind(host, port)
     logging.getLogger("uvicorn.access").addFilter(RedactTokens())
     _log_to_terminal()
-    click.echo(f"Serving {ws.relative(ws.build_dir)}/ and the sign-up pages at {address(sock)}/")
-    click.echo(f"  public address: {site.public_url}/ · contacts: {database}")
+    folders = ", ".join(f"{ws.relative(ws.build_dir)}/" for ws in workspaces)
+    click.echo(f"Serving {folders} and the sign-up pages at {address(sock)}/")
+    for public_url, database in shown:
+        click.echo(f"  public address: {public_url}/ · contacts: {database}")
     if trusted:
         click.echo(f"  trusting X-Forwarded-For from: {', '.join(trusted)}")
     click.echo("Ctrl-C stops.")

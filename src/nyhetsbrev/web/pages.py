@@ -12,6 +12,7 @@ import yaml
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
+from nyhetsbrev.brand import load_brand
 from nyhetsbrev.errors import WebError
 from nyhetsbrev.issue.model import Publication
 from nyhetsbrev.render.environment import environment
@@ -105,6 +106,9 @@ class Pages:
                 (code, LANGUAGE_NAMES[code], f"{here}?lang={code}") for code in LANGUAGES
             ],
             "query": f"?lang={language}",
+            # The publication's path when the app serves several (/kom), else "".
+            "base": str(request.scope.get("root_path", "")).rstrip("/"),
+            "brand": load_brand(self.theme.path),
             **values,
         }
         try:

@@ -13,11 +13,12 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import FileResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
+from nyhetsbrev.brand import load_brand
 from nyhetsbrev.contacts import tokens
 from nyhetsbrev.delivery.transport import SmtpSettings
 from nyhetsbrev.errors import WebError
@@ -79,7 +80,7 @@ def create_public_app(
     `public_url`), not at a reader's first sign-up."""
     publication = publication_for_serving(ws)
     theme = find_theme(ws, publication.theme)
-    token_key = tokens.secret_key()
+    token_key = tokens.secret_key(ws.token_scope)
     if mailer is None:
         mailer = SmtpMailer(SmtpSettings.from_env(), publication.sender)
     limits = limits or Limits()
@@ -99,8 +100,11 @@ def create_public_app(
     if not theme_css.is_file():
         theme_css = default_theme().file("web.css")
 
+    # The brand's colours as :root properties, then the theme's CSS (read once, at start).
+    css = load_brand(theme.path).css_variables() + theme_css.read_text(encoding="utf-8")
+
     async def stylesheet(request: Request) -> Response:
-        return FileResponse(theme_css, media_type="text/css", headers={"Cache-Control": CACHE})
+        return Response(css, media_type="text/css", headers={"Cache-Control": CACHE})
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -193,7 +197,8 @@ async def health(request: Request) -> Response:
 async def issue_redirect(request: Request) -> Response:
     issue_id = request.path_params["issue_id"]
     if ISSUE_ID.match(issue_id) and (Site.of(request).archive.build_dir / issue_id).is_dir():
-        return RedirectResponse(f"/{issue_id}/", status_code=308)
+        base = str(request.scope.get("root_path", "")).rstrip("/")
+        return RedirectResponse(f"{base}/{issue_id}/", status_code=308)
     raise HTTPException(404)
 
 
