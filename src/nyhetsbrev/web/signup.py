@@ -136,15 +136,29 @@ async def subscribe(request: Request) -> Response:
     signup = read_signup(form, site, language)
     if signup.errors:
         return form_page(request, site, language, signup, status=400)
-    task = await register(request, site, signup)
+    # Answer at once and do the work after the answer has gone out: every state of the address
+    # (new, pending, subscribed, unsubscribed, erased) then gets the same answer after the same
+    # work, so neither the page nor its timing tells them apart.
+    task = BackgroundTask(register, site, signup, client_key(request))
     return check_inbox(request, site, language, signup.email, task)
 
 
-async def register(request: Request, site: Site, signup: SignUp) -> BackgroundTask | None:
-    """Record the sign-up and choose the email to send after the answer has gone out."""
-    if await run_in_threadpool(site.store.suppression, signup.email) is not None:
+async def register(site: Site, signup: SignUp, client: str) -> None:
+    """Record the sign-up and send its email; runs after the answer (a failure is logged: the
+    visitor has their answer already, and tries again if no email comes)."""
+    try:
+        mail = await run_in_threadpool(record_signup, site, signup, client)
+        if mail is not None:
+            await run_in_threadpool(site.mailer.send, mail)
+    except Exception:
+        log.exception("sign-up not recorded (client %s)", client)
+
+
+def record_signup(site: Site, signup: SignUp, client: str) -> Mail | None:
+    """Record the sign-up; the email to send, or None when none may go out."""
+    if site.store.suppression(signup.email) is not None:
         return None  # erased: never written to again, and never told so
-    existing = await run_in_threadpool(site.store.get, signup.email)
+    existing = site.store.get(signup.email)
     if existing is not None and existing.status == "subscribed":
         contact = existing
         kind = "known"
@@ -156,18 +170,18 @@ async def register(request: Request, site: Site, signup: SignUp) -> BackgroundTa
             organisation=signup.organisation or None,
             language=signup.language,
             topics=signup.topics,
-            evidence=f"web form {site.public_url}/subscribe (client {client_key(request)})",
+            evidence=f"web form {site.public_url}/subscribe (client {client})",
             privacy_notice_version=site.publication.privacy_notice_version,
         )
         try:
-            contact = await run_in_threadpool(pending)
+            contact = pending()
         except sa.exc.IntegrityError:  # the same new address, signed up twice at once
-            contact = await run_in_threadpool(pending)
+            contact = pending()
         kind = "confirm"
     if site.mail_limiter.hit(address_key(normalise_email(signup.email))):
         log.info("sign-up email to contact #%s held back: too many for one address", contact.id)
         return None
-    return BackgroundTask(site.mailer.send, signup_mail(site, contact, signup, kind))
+    return signup_mail(site, contact, signup, kind)
 
 
 def signup_mail(site: Site, contact: Contact, signup: SignUp, kind: str) -> Mail:
