@@ -83,7 +83,7 @@ def test_a_changed_key_stops_instead_of_letting_erased_addresses_back(
 ) -> None:
     run("add", "kari@example.org")  # works before any erasure, whatever the key
     run("erase", "gone@example.org", "--yes")  # with the database's own key
-    monkeypatch.setenv("NYHETSBREV_SECRET_KEY", "a-new-secret")
+    monkeypatch.setenv("NYHETSBREV_SECRET_KEY", "a-new-secret-Vb3Kx9Qm2Lr7Tz5Wn8Pc")
     expected = (
         "Error: the suppression list was hashed with a different key: NYHETSBREV_SECRET_KEY was "
         "changed, set or unset since addresses were erased — restore the key used before (or "
@@ -99,13 +99,15 @@ def test_a_changed_key_stops_instead_of_letting_erased_addresses_back(
 def test_the_secret_key_from_the_environment(
     db: str, store: ContactStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("NYHETSBREV_SECRET_KEY", "kom-hemmelighet")
+    monkeypatch.setenv("NYHETSBREV_SECRET_KEY", "kom-hemmelighet-Hq4Zr8Lx2Nw6Vb1Mk")
     with open_store(db) as keyed:
         keyed.erase("Per@Example.org", actor="anne")
         with keyed.engine.connect() as conn:
             stored = conn.execute(sa.text("SELECT address_hash FROM suppressions")).scalar_one()
         derived = hmac.new(
-            b"kom-hemmelighet", b"nyhetsbrev/contacts/suppression/v1", hashlib.sha256
+            b"kom-hemmelighet-Hq4Zr8Lx2Nw6Vb1Mk",
+            b"nyhetsbrev/contacts/suppression/v1",
+            hashlib.sha256,
         ).digest()
         assert stored == hmac.new(derived, b"per@example.org", hashlib.sha256).hexdigest()
         with pytest.raises(ContactsError, match="is suppressed"):

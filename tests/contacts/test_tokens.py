@@ -11,7 +11,7 @@ import pytest
 from nyhetsbrev.contacts.tokens import InvalidToken, make_token, read_token, secret_key
 from nyhetsbrev.errors import DeliveryError
 
-KEY = "k" * 32
+KEY = "tokens-test-key-Zq8Vw3Lr6Nx1Kb9Mt4Pc"
 NOW = datetime(2025, 1, 10, 12, 0, tzinfo=UTC)
 
 
@@ -59,7 +59,7 @@ def test_wrong_purpose_is_refused() -> None:
 
 
 def test_forged_with_another_key_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("NYHETSBREV_SECRET_KEY", "another-key-another-key-another")
+    monkeypatch.setenv("NYHETSBREV_SECRET_KEY", "another-key-Q7vX2mL9pR4tK8wZ1nB6")
     forged = make_token("unsubscribe", 42)
     monkeypatch.setenv("NYHETSBREV_SECRET_KEY", KEY)
     with pytest.raises(InvalidToken) as caught:
@@ -115,7 +115,7 @@ def test_missing_key_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
         "docs/operations.md"
     )
     monkeypatch.setenv("NYHETSBREV_SECRET_KEY", "short")
-    with pytest.raises(DeliveryError, match=r"too short \(5 characters, at least 16\)"):
+    with pytest.raises(DeliveryError, match=r"too short \(5 bytes, at least 32\)"):
         secret_key()
 
 

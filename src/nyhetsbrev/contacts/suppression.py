@@ -23,6 +23,7 @@ from sqlalchemy.engine import Connection
 from nyhetsbrev.contacts.model import now
 from nyhetsbrev.contacts.schema.tables import settings, suppressions
 from nyhetsbrev.errors import ContactsError
+from nyhetsbrev.keys import weak_key_message
 
 SECRET_ENV = "NYHETSBREV_SECRET_KEY"
 _PURPOSE = b"nyhetsbrev/contacts/suppression/v1"
@@ -40,6 +41,9 @@ class Suppressor:
     def _load_key(self) -> bytes:
         secret = os.environ.get(SECRET_ENV, "")
         if secret:
+            weak = weak_key_message(secret)
+            if weak:
+                raise ContactsError(weak)
             base = secret.encode("utf-8")
         else:
             stored = self._setting("suppression_key")

@@ -25,13 +25,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from nyhetsbrev.errors import DeliveryError
+from nyhetsbrev.keys import weak_key_message
 
 SECRET_ENV = "NYHETSBREV_SECRET_KEY"
 Purpose = Literal["unsubscribe", "confirm", "preferences"]
 PURPOSES: dict[str, int] = {"unsubscribe": 1, "confirm": 2, "preferences": 3}
 #: How long a `confirm` (double opt-in) link works when no expiry is given.
 CONFIRM_LIFETIME = timedelta(days=7)
-MIN_SECRET_LENGTH = 16
 
 _VERSION = 1
 _HEAD = struct.Struct(">BBI")
@@ -64,11 +64,9 @@ def secret_key(scope: str | None = None) -> bytes:
             f"environment (export {SECRET_ENV}=…) of every machine that sends or serves the "
             "newsletter — see docs/operations.md"
         )
-    if len(secret) < MIN_SECRET_LENGTH:
-        raise DeliveryError(
-            f"{SECRET_ENV} is too short ({len(secret)} characters, at least "
-            f"{MIN_SECRET_LENGTH}): generate a proper one with {GENERATE_HINT}"
-        )
+    weak = weak_key_message(secret)
+    if weak:
+        raise DeliveryError(weak)
     derivation = _DERIVATION if scope is None else _DERIVATION + b"/" + scope.encode("utf-8")
     return hmac.new(secret.encode("utf-8"), derivation, hashlib.sha256).digest()
 

@@ -33,6 +33,7 @@ from nyhetsbrev.delivery.signing import signer_from_env
 from nyhetsbrev.delivery.states import CampaignStatus, DeliveryStatus
 from nyhetsbrev.delivery.transport import SendResult, SmtpSettings, SmtpTransport
 from nyhetsbrev.errors import DeliveryError
+from nyhetsbrev.keys import weak_key_message
 from nyhetsbrev.workspace import Workspace
 
 #: The unsubscribe link in a test message to an address that is not on the list: it cannot work
@@ -80,6 +81,8 @@ def readiness(prepared: Prepared, *, allow_warnings: bool, real: bool) -> list[s
             f"{SECRET_ENV} is not set: the personal unsubscribe links are signed with it "
             "(see docs/operations.md)"
         )
+    elif weak_key_message(os.environ[SECRET_ENV]):
+        problems.append(str(weak_key_message(os.environ[SECRET_ENV])))
     if real:
         problem = public_url_problem(prepared.loaded)
         if problem:
