@@ -33,7 +33,7 @@ from nyhetsbrev.delivery.signing import signer_from_env
 from nyhetsbrev.delivery.states import CampaignStatus, DeliveryStatus
 from nyhetsbrev.delivery.transport import SendResult, SmtpSettings, SmtpTransport
 from nyhetsbrev.errors import DeliveryError
-from nyhetsbrev.keys import weak_key_message
+from nyhetsbrev.keys import check_key_from_env, weak_key_message
 from nyhetsbrev.workspace import Workspace
 
 #: The unsubscribe link in a test message to an address that is not on the list: it cannot work
@@ -65,6 +65,9 @@ def open_ledger(ws: Workspace) -> Iterator[tuple[ContactStore, Ledger]]:
         privacy_notice_version=settings.privacy_notice_version,
     )
     with store:
+        secret = os.environ.get(SECRET_ENV, "")
+        if secret and not weak_key_message(secret):  # readiness() reports a missing/weak key
+            check_key_from_env(store.engine)
         yield store, Ledger(store.engine)
 
 

@@ -12,6 +12,7 @@ from starlette.requests import Request
 from nyhetsbrev.contacts import tokens
 from nyhetsbrev.contacts.store import ContactStore, open_store
 from nyhetsbrev.issue.model import Publication
+from nyhetsbrev.keys import check_key_from_env
 from nyhetsbrev.web.archive import Archive
 from nyhetsbrev.web.mail import Mailer
 from nyhetsbrev.web.pages import Pages
@@ -28,6 +29,10 @@ class Limits:
     mails_window: float = 3600.0  # … in this many seconds
     max_body: int = 64 * 1024  # bytes of a request body
     confirm_lifetime: timedelta = timedelta(hours=72)
+
+
+#: An address that is never on the list: looking it up runs the suppression list's key check.
+KEY_PROBE = "key-check@nyhetsbrev.invalid"
 
 
 class TokenRejected(Exception):
@@ -74,11 +79,20 @@ class Site:
     # --- the contact store: opened by the app's lifespan ----------------------------------
 
     def open(self) -> None:
-        self._store = open_store(
+        """Open the store, refusing another key than the data was made with (not at the first
+        sign-up: then every one would fail)."""
+        store = open_store(
             self.database_url,
             topics=self.publication.topics,
             privacy_notice_version=self.publication.privacy_notice_version,
         )
+        try:
+            check_key_from_env(store.engine)
+            store.suppression(KEY_PROBE)  # the suppression list's own fingerprint check
+        except BaseException:
+            store.close()
+            raise
+        self._store = store
 
     def close(self) -> None:
         if self._store is not None:
