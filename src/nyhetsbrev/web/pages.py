@@ -97,14 +97,13 @@ class Pages:
 
     def render_text(self, request: Request, name: str, language: str, **values: Any) -> str:
         labels = self.labels(language)
-        here = request.url.path
         context = {
             "lang": language,
             "labels": labels,
             "publication": self.publication,
-            "language_links": [
-                (code, LANGUAGE_NAMES[code], f"{here}?lang={code}") for code in LANGUAGES
-            ],
+            # A query-only reference: this page in another language, whatever the request's path
+            # (never the path itself, which may be `//evil.example/x`, a link off the site).
+            "language_links": [(code, LANGUAGE_NAMES[code], f"?lang={code}") for code in LANGUAGES],
             "query": f"?lang={language}",
             # The publication's path when the app serves several (/kom), else "".
             "base": str(request.scope.get("root_path", "")).rstrip("/"),

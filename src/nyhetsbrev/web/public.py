@@ -152,6 +152,9 @@ def create_public_app(
         },
         lifespan=lifespan,
     )
+    # Starlette's trailing-slash redirect builds its Location from the Host header (and always
+    # http://): off. A wrong path is a 404; the one redirect (ID → ID/) is a relative path.
+    app.router.redirect_slashes = False
     app.state.site = site
     return app
 

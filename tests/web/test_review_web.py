@@ -1,0 +1,45 @@
+"""Findings of the outside review against the public app, in process (issue 15: 5, 7)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from starlette.testclient import TestClient
+from tests.web.conftest import Client, csrf
+
+from nyhetsbrev.contacts.store import ContactStore
+from nyhetsbrev.delivery.tokens import make_token
+
+HREF = re.compile(r'(?:href|action)="([^"]*)"')
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["//evil.example/x", "///evil.example/x", "/\\evil.example/x", "//evil.example/x/", "/nope"],
+)
+def test_no_link_on_a_page_points_off_site_whatever_the_path(
+    make_client: Client, path: str
+) -> None:
+    page = make_client().get(f"http://testserver{path}", headers={"Host": "evil.example"})
+    assert page.status_code == 404
+    assert page.request.url.path == path
+    for href in HREF.findall(page.text):
+        assert not href.startswith("//") and "evil.example" not in href, href
+        assert re.match(r"^(\?|/$|/[^/\\]|https://nyhetsbrev\.example\.org/|mailto:|#)", href), href
+
+
+@pytest.mark.parametrize("path", ["/2024-q4/a/", "/static/x/", "/a/b/c/", "/feed.xml/"])
+def test_no_redirect_is_built_from_the_host_header(make_client: Client, path: str) -> None:
+    answer = make_client().get(f"http://testserver{path}", headers={"Host": "evil.example"})
+    location = answer.headers.get("location", "")
+    assert "evil.example" not in location and not location.startswith("http://"), location
+
+
+def test_the_issue_redirect_is_a_relative_path(make_client: Client, workspace: object) -> None:
+    client = make_client()
+    built = client.app.state.site.archive.build_dir  # type: ignore[attr-defined]
+    (built / "2024-q4").mkdir(parents=True, exist_ok=True)
+    (built / "2024-q4" / "index.html").write_text("<html></html>", "utf-8")
+    answer = client.get("/2024-q4", headers={"Host": "evil.example"})
+    assert answer.status_code == 308 and answer.headers["location"] == "/2024-q4/"
