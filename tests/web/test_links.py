@@ -78,8 +78,8 @@ def test_the_button_unsubscribes_and_records_the_web_form(
     client: TestClient, store: ContactStore, kari: Contact
 ) -> None:
     link = f"/unsubscribe/{token('unsubscribe', kari)}"
-    client.get(link)
-    answer = client.post(f"{link}?lang=en", data={"via": "button"})
+    form = client.get(link)
+    answer = client.post(f"{link}?lang=en", data={"via": "button", "csrf_token": csrf(form)})
     assert answer.status_code == 200 and "You are unsubscribed" in answer.text
     (event,) = [e for e in store.events(kari.id) if e.kind == "unsubscribed"]
     assert event.detail == "web-form: button" and event.actor == "web"

@@ -43,3 +43,39 @@ def test_the_issue_redirect_is_a_relative_path(make_client: Client, workspace: o
     (built / "2024-q4" / "index.html").write_text("<html></html>", "utf-8")
     answer = client.get("/2024-q4", headers={"Host": "evil.example"})
     assert answer.status_code == 308 and answer.headers["location"] == "/2024-q4/"
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        (b"foo=bar", "application/x-www-form-urlencoded"),
+        (b"", "application/x-www-form-urlencoded"),
+        (b"", None),
+        (b"List-Unsubscribe=One-Click", "text/plain"),
+        (b"List-Unsubscribe=one-click", "application/x-www-form-urlencoded"),
+        (b"List-Unsubscribe=One-Click&x=1", "application/x-www-form-urlencoded"),
+        (b"via=button", "application/x-www-form-urlencoded"),  # the button without its token
+        (b"via=button&csrf_token=forged", "application/x-www-form-urlencoded"),
+    ],
+)
+def test_an_unsubscribe_post_with_another_body_is_refused_and_changes_nothing(
+    client: TestClient, store: ContactStore, body: bytes, content_type: str | None
+) -> None:
+    kari = store.add("kari@example.no", actor="test")
+    link = f"/unsubscribe/{make_token('unsubscribe', kari.id)}"
+    headers = {"Content-Type": content_type} if content_type else {}
+    client.get(link)  # the browser holds its CSRF cookie
+    answer = client.post(link, content=body, headers=headers)
+    assert answer.status_code == 400
+    assert store.get_by_id(kari.id).status == "subscribed"  # type: ignore[union-attr]
+
+
+def test_the_unsubscribe_page_posts_its_own_csrf_token(
+    client: TestClient, store: ContactStore
+) -> None:
+    kari = store.add("kari@example.no", actor="test")
+    link = f"/unsubscribe/{make_token('unsubscribe', kari.id)}"
+    page = client.get(link)
+    answer = client.post(f"{link}?lang=nb", data={"csrf_token": csrf(page), "via": "button"})
+    assert answer.status_code == 200
+    assert store.get_by_id(kari.id).status == "unsubscribed"  # type: ignore[union-attr]

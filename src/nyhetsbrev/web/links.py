@@ -36,6 +36,7 @@ async def unsubscribe_page(request: Request) -> Response:
         request,
         "web-action.html.j2",
         private=True,
+        form=True,
         language=language,
         title=labels["unsubscribe_title"],
         paragraphs=[labels["unsubscribe_body"].format(**values)],
@@ -46,13 +47,19 @@ async def unsubscribe_page(request: Request) -> Response:
 
 
 async def unsubscribe(request: Request) -> Response:
-    """POST /unsubscribe/TOKEN: the one-click POST of a mail client (`List-Unsubscribe=One-Click`,
-    no cookie, no CSRF token) or the page's button. 200 with a page, never a redirect;
+    """POST /unsubscribe/TOKEN: the one-click POST of a mail client (exactly the body
+    `List-Unsubscribe=One-Click`, no cookie, no CSRF token) or the page's button (with its CSRF
+    token). Anything else is a 400 that changes nothing. 200 with a page, never a redirect;
     applying it again changes nothing more."""
     site = Site.of(request)
     contact_id = site.contact_id(request.path_params["token"], "unsubscribe")
     form = await site.form(request)
-    one_click = text_field(form, "List-Unsubscribe") == ONE_CLICK
+    one_click = form.multi_items() == [("List-Unsubscribe", ONE_CLICK)]
+    button = text_field(form, "via") == "button" and site.csrf_ok(request, form)
+    if not (one_click or button):
+        return site.pages.message(
+            request, "bad_request_title", "bad_request_body", status=400, links=("archive",)
+        )
     source, reason = ("link", "one-click (RFC 8058)") if one_click else ("web-form", "button")
     contact = await run_in_threadpool(_unsubscribe, site.store, contact_id, source, reason)
     if contact is None:  # erased: they get no mail either way
