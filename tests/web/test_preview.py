@@ -20,7 +20,7 @@ ISSUE = "2024-q4"
 @pytest.fixture
 def preview(workspace: Path) -> Iterator[TestClient]:
     app = create_preview_app(Workspace(workspace), ISSUE, watch=False)
-    with TestClient(app) as client:
+    with TestClient(app, base_url="http://127.0.0.1:8025") as client:
         yield client
 
 
@@ -155,7 +155,7 @@ def test_the_email_rebuild_is_fast(workspace: Path) -> None:
 def test_saving_the_issue_rebuilds_by_itself(workspace: Path) -> None:
     """The file watcher runs in the app: a save is picked up without any request."""
     app = create_preview_app(Workspace(workspace), ISSUE)
-    with TestClient(app) as client:
+    with TestClient(app, base_url="http://127.0.0.1:8025") as client:
         time.sleep(0.3)  # let the watcher start
         retitle(workspace, "Lagret på nytt")
         deadline = time.monotonic() + 15

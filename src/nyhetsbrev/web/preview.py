@@ -26,7 +26,7 @@ from nyhetsbrev.web.approve import Approvals, panel_context
 from nyhetsbrev.web.archive import PUBLIC_SUFFIXES, edition_csp
 from nyhetsbrev.web.pages import LANGUAGE_NAMES, LANGUAGES, choose_language, web_labels
 from nyhetsbrev.web.rebuild import SITE_PREFIX, Previewer, Snapshot
-from nyhetsbrev.web.security import SecurityHeaders
+from nyhetsbrev.web.security import LOOPBACK_HOSTS, AllowedHosts, SecurityHeaders, host_literal
 from nyhetsbrev.workspace import Workspace
 
 log = logging.getLogger("nyhetsbrev.web")
@@ -74,8 +74,11 @@ class PreviewState:
         return self.snapshot
 
 
-def create_preview_app(ws: Workspace, issue_id: str, *, watch: bool = True) -> Starlette:
-    """The preview app of one issue; `watch=False` builds once (for tests of the pages)."""
+def create_preview_app(
+    ws: Workspace, issue_id: str, *, watch: bool = True, host: str = "127.0.0.1"
+) -> Starlette:
+    """The preview app of one issue; `watch=False` builds once (for tests of the pages).
+    Only loopback names and the bound address `host` are answered as Host."""
     check_issue_id(issue_id)
     state = PreviewState(Previewer(ws, issue_id))
     approvals = Approvals(ws, issue_id)
@@ -143,9 +146,13 @@ def create_preview_app(ws: Workspace, issue_id: str, *, watch: bool = True) -> S
             Route(f"{SITE_PREFIX}/{{issue_id}}/{{name}}", site_file, methods=["GET"]),
             Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
         ],
-        middleware=[Middleware(SecurityHeaders)],
+        middleware=[
+            Middleware(AllowedHosts, hosts=LOOPBACK_HOSTS | {host_literal(host)}),
+            Middleware(SecurityHeaders),
+        ],
         lifespan=lifespan,
     )
+    app.router.redirect_slashes = False  # its Location would come from the Host header
     app.state.preview = state
     app.state.approvals = approvals
     return app

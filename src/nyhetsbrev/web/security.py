@@ -223,3 +223,51 @@ def client_key(request: Request) -> str:
 def address_key(email_normalised: str) -> str:
     """A rate-limit key for an email address that does not keep the address in memory."""
     return hashlib.sha256(b"nyhetsbrev/web/address|" + email_normalised.encode()).hexdigest()
+
+
+#: The names a browser uses for this machine; a page elsewhere cannot make its own Host one.
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "[::1]"})
+
+
+def host_name(header: str) -> str:
+    """The name in a Host header, without the port, lower-cased (`[::1]` keeps its brackets)."""
+    value = header.strip().lower()
+    if value.startswith("["):
+        end = value.find("]")
+        return value[: end + 1] if end > 0 else ""
+    return value.rsplit(":", 1)[0] if value.count(":") == 1 else value
+
+
+class AllowedHosts:
+    """ASGI middleware: answers 400 to a request whose Host is not one of `hosts`.
+
+    Against DNS rebinding: a page on the internet can point its own name at 127.0.0.1 and so
+    reach a loopback server from the editor's browser, but the browser then sends that name as
+    Host. (Starlette's TrustedHostMiddleware cuts `[::1]:8025` at the first colon.)
+    """
+
+    def __init__(self, app: ASGIApp, hosts: frozenset[str] = LOOPBACK_HOSTS) -> None:
+        self.app = app
+        self.hosts = frozenset(h.lower() for h in hosts)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        hosts = [v for k, v in scope["headers"] if k == b"host"]
+        name = host_name(hosts[0].decode("latin-1")) if len(hosts) == 1 else ""
+        if name in self.hosts:
+            await self.app(scope, receive, send)
+            return
+        response = Response(
+            "Host not allowed: open the preview at http://127.0.0.1 or http://localhost\n",
+            status_code=400,
+            media_type="text/plain",
+            headers=DEFAULT_HEADERS,
+        )
+        await response(scope, receive, send)
+
+
+def host_literal(address: str) -> str:
+    """An address as it appears in a Host header: IPv6 in brackets."""
+    return f"[{address}]" if ":" in address and not address.startswith("[") else address.lower()
