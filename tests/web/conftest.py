@@ -140,13 +140,15 @@ def free_port() -> int:
 class Served:
     """An ASGI app served by uvicorn in a thread on 127.0.0.1, stopped on exit."""
 
-    def __init__(self, app: Starlette, sock: socket.socket | None = None) -> None:
+    def __init__(
+        self, app: Starlette, sock: socket.socket | None = None, header_timeout: float = 10.0
+    ) -> None:
         from nyhetsbrev.web.cli import bind, server
 
         self.sock = sock or bind("127.0.0.1", 0)
         self.port = self.sock.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
-        self.server = server(app, access_log=False, graceful=1)
+        self.server = server(app, access_log=False, graceful=1, header_timeout=header_timeout)
         self.thread = threading.Thread(
             target=self.server.run, kwargs={"sockets": [self.sock]}, name="uvicorn", daemon=True
         )

@@ -45,14 +45,26 @@ def bind(host: str, port: int) -> socket.socket:
 
 
 def server(
-    app: Any, *, access_log: bool, log_level: str = "info", graceful: int = 3
+    app: Any,
+    *,
+    access_log: bool,
+    log_level: str = "info",
+    graceful: int = 3,
+    header_timeout: float | None = None,
 ) -> uvicorn.Server:
-    """A uvicorn server for `app`; forwarded headers are the app's business (--trusted-proxy).
+    """A uvicorn server for `app` with the limits of `web.serving` (header and idle timeouts,
+    concurrency, head size); forwarded headers are the app's business (--trusted-proxy).
     `log_level="warning"` keeps uvicorn's start-up and shutdown lines out of the terminal."""
     import uvicorn
 
+    from nyhetsbrev.web.serving import LIMITS, protocol
+
     config = uvicorn.Config(
         app,
+        http=protocol(LIMITS.header_timeout if header_timeout is None else header_timeout),
+        timeout_keep_alive=LIMITS.keep_alive,
+        limit_concurrency=LIMITS.concurrency,
+        h11_max_incomplete_event_size=LIMITS.max_head,
         lifespan="on",
         proxy_headers=False,
         server_header=False,
