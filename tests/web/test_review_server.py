@@ -74,3 +74,20 @@ def test_a_slowloris_client_is_cut_off_after_the_header_timeout(tmp_path: Path) 
                     break
                 answer += chunk
             assert b"hello" in answer  # the server still answers others
+
+
+def test_a_head_over_the_limit_is_refused_even_when_it_arrives_at_once() -> None:
+    with Served(APP, sock=bind("127.0.0.1", 0)) as served:
+        with socket.create_connection(("127.0.0.1", served.port), timeout=5) as sock:
+            big = b"X-Big: " + b"a" * (LIMITS.max_head * 2) + b"\r\n\r\n"
+            sock.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n" + big)
+            answer = b""
+            for _ in range(50):
+                chunk = sock.recv(65536)
+                if not chunk:
+                    break
+                answer += chunk
+        assert answer.startswith(b"HTTP/1.1 400"), answer[:60]
+        with socket.create_connection(("127.0.0.1", served.port), timeout=5) as sock:
+            sock.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+            assert sock.recv(4096).startswith(b"HTTP/1.1 200")

@@ -37,6 +37,7 @@ class TimedH11Protocol(H11Protocol):
     """uvicorn's h11 protocol with a deadline for each request to arrive."""
 
     header_timeout: float = LIMITS.header_timeout
+    max_head: int = LIMITS.max_head
 
     def __init__(
         self,
@@ -47,15 +48,31 @@ class TimedH11Protocol(H11Protocol):
     ) -> None:
         super().__init__(config, server_state, app_state, _loop)
         self._deadline: asyncio.TimerHandle | None = None
+        self._head = bytearray()
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         self._arm()
 
     def data_received(self, data: bytes) -> None:
+        if self.conn.their_state is h11.IDLE and self._head_too_large(data):
+            self._disarm()
+            self.send_400_response(f"Request head over {self.max_head} bytes")
+            return
         super().data_received(data)
+        if self.conn.their_state is not h11.IDLE:
+            self._head.clear()
         if self.conn.their_state not in _READING:  # the request is in: the app's turn
             self._disarm()
+
+    def _head_too_large(self, data: bytes) -> bool:
+        """h11 checks its limit only on a head still incomplete in its buffer: one that arrives
+        whole in one read passes at any size. So the head's bytes are counted here, up to the
+        blank line that ends it (what follows is the body)."""
+        self._head += data[: max(0, self.max_head + 8 - len(self._head))]
+        end = self._head.find(b"\r\n\r\n")
+        size = len(self._head) if end < 0 else end + 4
+        return size > self.max_head
 
     def on_response_complete(self) -> None:
         super().on_response_complete()
