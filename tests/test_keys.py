@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from nyhetsbrev.contacts.keys import check_key, key_weakness
 from nyhetsbrev.contacts.store import open_store
-from nyhetsbrev.delivery.tokens import secret_key
+from nyhetsbrev.contacts.tokens import secret_key
 from nyhetsbrev.errors import ContactsError, DeliveryError, NyhetsbrevError
-from nyhetsbrev.keys import check_key, key_weakness
 
 GOOD = "Jm1v7kQ3rT9xZp2LwB8sN4cY6hD0fGaE5uVqXoKiRzU"  # secrets.token_urlsafe(32), once
 

@@ -27,7 +27,7 @@ from tests.conftest import REPO
 from tests.web.conftest import free_port
 
 from nyhetsbrev.contacts.store import ContactStore, open_store
-from nyhetsbrev.delivery.tokens import make_token
+from nyhetsbrev.contacts.tokens import make_token
 from nyhetsbrev.web.serving import LIMITS
 
 SECRET = secrets.token_urlsafe(32)

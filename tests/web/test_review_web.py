@@ -9,7 +9,7 @@ from starlette.testclient import TestClient
 from tests.web.conftest import Client, csrf
 
 from nyhetsbrev.contacts.store import ContactStore
-from nyhetsbrev.delivery.tokens import make_token
+from nyhetsbrev.contacts.tokens import make_token
 
 HREF = re.compile(r'(?:href|action)="([^"]*)"')
 

@@ -20,10 +20,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from nyhetsbrev.contacts.keys import weak_key_message
 from nyhetsbrev.contacts.model import now
 from nyhetsbrev.contacts.schema.tables import settings, suppressions
 from nyhetsbrev.errors import ContactsError
-from nyhetsbrev.keys import weak_key_message
 
 SECRET_ENV = "NYHETSBREV_SECRET_KEY"
 _PURPOSE = b"nyhetsbrev/contacts/suppression/v1"

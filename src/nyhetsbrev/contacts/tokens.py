@@ -24,8 +24,8 @@ import struct
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
+from nyhetsbrev.contacts.keys import weak_key_message
 from nyhetsbrev.errors import DeliveryError
-from nyhetsbrev.keys import weak_key_message
 
 SECRET_ENV = "NYHETSBREV_SECRET_KEY"
 Purpose = Literal["unsubscribe", "confirm", "preferences"]

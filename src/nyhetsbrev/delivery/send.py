@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from nyhetsbrev.contacts.keys import check_key_from_env, weak_key_message
 from nyhetsbrev.contacts.model import load_list_settings, now
 from nyhetsbrev.contacts.store import ContactStore, open_store
 from nyhetsbrev.contacts.tokens import SECRET_ENV, make_token, secret_key
@@ -33,7 +34,6 @@ from nyhetsbrev.delivery.signing import signer_from_env
 from nyhetsbrev.delivery.states import CampaignStatus, DeliveryStatus
 from nyhetsbrev.delivery.transport import SendResult, SmtpSettings, SmtpTransport
 from nyhetsbrev.errors import DeliveryError
-from nyhetsbrev.keys import check_key_from_env, weak_key_message
 from nyhetsbrev.workspace import Workspace
 
 #: The unsubscribe link in a test message to an address that is not on the list: it cannot work

@@ -10,9 +10,9 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 
 from nyhetsbrev.contacts import tokens
+from nyhetsbrev.contacts.keys import check_key_from_env
 from nyhetsbrev.contacts.store import ContactStore, open_store
 from nyhetsbrev.issue.model import Publication
-from nyhetsbrev.keys import check_key_from_env
 from nyhetsbrev.web.archive import Archive
 from nyhetsbrev.web.mail import Mailer
 from nyhetsbrev.web.pages import Pages

@@ -21,6 +21,7 @@ from collections import Counter
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from nyhetsbrev.contacts.schema.tables import settings
 from nyhetsbrev.errors import NyhetsbrevError
 
 SECRET_ENV = "NYHETSBREV_SECRET_KEY"
@@ -92,8 +93,6 @@ def check_key(engine: Engine, secret: str, *, old: str | None = None) -> None:
     `old` (from `NYHETSBREV_OLD_SECRET_KEY`) is a deliberate rotation: when it matches the
     recorded fingerprint, the new key's fingerprint replaces it.
     """
-    from nyhetsbrev.contacts.schema.tables import settings
-
     mine = fingerprint(secret)
     with engine.begin() as conn:
         query = sa.select(settings.c.value).where(settings.c.key == KEY_CHECK_SETTING)
