@@ -18,6 +18,7 @@ from nyhetsbrev.errors import IssueError
 from nyhetsbrev.i18n import period_label
 from nyhetsbrev.issue.explain import explain
 from nyhetsbrev.issue.findings import Finding, sort_key, summary
+from nyhetsbrev.issue.masthead import check_publication
 from nyhetsbrev.issue.model import ISSUE_ID as ISSUE_ID
 from nyhetsbrev.issue.model import Issue, Publication, quarter_period
 from nyhetsbrev.issue.validate import check_content
@@ -90,7 +91,11 @@ def find_publication(ws: Workspace) -> tuple[str, Path]:
 
 def load_publication(ws: Workspace) -> tuple[str, Path, Publication | None, list[Finding]]:
     pub_id, path = find_publication(ws)
-    model, _, findings = _load_model(path, ws.relative(path), Publication)
+    model, source, findings = _load_model(path, ws.relative(path), Publication)
+    if isinstance(model, Publication) and source is not None:
+        findings += check_publication(model, source)
+        if findings:
+            model = None
     return pub_id, path, model, findings  # type: ignore[return-value]
 
 
