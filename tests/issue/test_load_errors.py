@@ -131,7 +131,8 @@ def test_missing_issue_and_bad_id(workspace: Path, cli) -> None:
     result = cli("check", "2024-q5")
     assert result.exit_code == 1
     assert result.output == (
-        'Error: "2024-q5" is not an issue id: write the year and quarter as YYYY-qN, e.g. 2025-q1\n'
+        'Error: "2024-q5" is not an issue id: write the year and quarter as YYYY-qN with ASCII '
+        "digits, e.g. 2025-q1\n"
     )
 
 

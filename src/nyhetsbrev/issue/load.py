@@ -18,9 +18,9 @@ from nyhetsbrev.errors import IssueError
 from nyhetsbrev.i18n import period_label
 from nyhetsbrev.issue.explain import explain
 from nyhetsbrev.issue.findings import Finding, sort_key, summary
-from nyhetsbrev.issue.masthead import check_publication
+from nyhetsbrev.issue.masthead import check_publication, shown
 from nyhetsbrev.issue.model import ISSUE_ID as ISSUE_ID
-from nyhetsbrev.issue.model import Issue, Publication, quarter_period
+from nyhetsbrev.issue.model import ISSUE_YEARS, Issue, Publication, quarter_period
 from nyhetsbrev.issue.validate import check_content
 from nyhetsbrev.issue.yamlsource import SourceMap, YamlProblem, dotted, read_yaml
 from nyhetsbrev.workspace import Workspace
@@ -63,9 +63,16 @@ class LoadedIssue:
 
 
 def check_issue_id(issue_id: str) -> None:
-    if not ISSUE_ID.match(issue_id):
+    match = ISSUE_ID.match(issue_id)
+    if not match:
         raise IssueError(
-            f'"{issue_id}" is not an issue id: write the year and quarter as YYYY-qN, e.g. 2025-q1'
+            f"{shown(issue_id)} is not an issue id: write the year and quarter as YYYY-qN with "
+            "ASCII digits, e.g. 2025-q1"
+        )
+    if int(match["year"]) not in ISSUE_YEARS:
+        raise IssueError(
+            f"{shown(issue_id)}: the year {match['year']} is out of range "
+            f"({ISSUE_YEARS.start}–{ISSUE_YEARS.stop - 1}): write the issue's year, e.g. 2025-q1"
         )
 
 

@@ -12,7 +12,10 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 Language = Literal["nb", "nn", "en", "sv"]
 LANGUAGES: tuple[str, ...] = ("nb", "nn", "en", "sv")
-ISSUE_ID = re.compile(r"^(?P<year>\d{4})-q(?P<quarter>[1-4])$")
+# ASCII digits only (\d takes ２０２４) and \Z, not $ (which lets a trailing newline through).
+ISSUE_ID = re.compile(r"\A(?P<year>[0-9]{4})-q(?P<quarter>[1-4])\Z")
+#: The years an issue id may name.
+ISSUE_YEARS = range(1900, 2101)
 
 Markdown = Annotated[
     str,
