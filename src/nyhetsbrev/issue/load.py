@@ -7,7 +7,9 @@ checks beyond its types (`validate`). Everything wrong is reported at once.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,6 +28,12 @@ from nyhetsbrev.issue.yamlsource import SourceMap, YamlProblem, dotted, read_yam
 from nyhetsbrev.workspace import Workspace
 
 MARKDOWN_FIELDS = frozenset({"body", "after", "description"})
+EMPTY_PUBLICATION = (
+    "file is empty: the publication file holds the masthead (name, title, sender, contact_email, "
+    "website, contact, about, contact_list …): start from the one `nyhetsbrev init` writes, "
+    "see docs/authoring.md"
+)
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -147,7 +155,11 @@ def _load_model(
     try:
         data, source, findings = read_yaml(path, shown)
     except YamlProblem as problem:
-        return None, None, [problem.finding]
+        finding = problem.finding
+        if model is Publication and finding.message.startswith("file is empty"):
+            finding = dataclasses.replace(finding, message=EMPTY_PUBLICATION)
+        return None, None, [finding]
+    findings += _surrogates(source)
     if not isinstance(data, dict):
         kind = "a list" if isinstance(data, list) else f"a single value ({data!r:.40})"
         return (
@@ -187,4 +199,23 @@ def _markdown_traps(data: Any, source: SourceMap) -> list[Finding]:
         found.append(
             Finding(source.file, info.start.line, info.start.col, "error", message, dotted(path))
         )
+    return found
+
+
+def _surrogates(source: SourceMap) -> list[Finding]:
+    """A `\\ud800`-style escape in a quoted text is half of a character pair: no character."""
+    found = []
+    for path, info in source.scalars.items():
+        bad = _SURROGATE.search(info.raw)
+        if bad:
+            escape = f"\\u{ord(bad.group()):04x}"
+            message = (
+                f"{escape} is half of a character pair (a lone surrogate), not a character: "
+                "type the character itself, or write it as one escape, e.g. \\U0001F600"
+            )
+            found.append(
+                Finding(
+                    source.file, info.start.line, info.start.col, "error", message, dotted(path)
+                )
+            )
     return found

@@ -26,6 +26,11 @@ FieldPath = tuple[str | int, ...]
 # (`[a, b]`, `{a: b}`, see _has_flow): a tag (`!`, `!!str`; libyaml resolves a bare `!` as
 # text), a block scalar's header followed by `#` (libyaml accepts it).
 _DIFFERS = re.compile(r"(?:^|[\s\[\]{},])!|[|>][-+0-9]*#")
+TOO_MANY = (
+    f"the file expands to more than {MAX_NODES:,} values: aliases (`*name`) that repeat other "
+    "aliases multiply (a 'billion laughs' file, a way to exhaust memory): write the values out, "
+    "or remove the aliases"
+)
 
 
 @dataclass(frozen=True)
@@ -242,8 +247,9 @@ class _Builder:
     def build(self, node: yaml.Node, path: FieldPath) -> Any:
         self.count += 1
         if self.count > MAX_NODES:
+            at = node.start_mark
             raise YamlProblem(
-                Finding(self.source.file, 1, 1, "error", "too many values (aliases?)")
+                Finding(self.source.file, at.line + 1, at.column + 1, "error", TOO_MANY)
             )
         mark = Mark(node.start_mark.line + 1, node.start_mark.column + 1)
         self.source.values.setdefault(path, mark)
