@@ -80,6 +80,8 @@ def import_(
     hint = [str(file), *repeat_args(options, topics)]
     command = "nyhetsbrev contacts import " + shlex.join(hint)
     click.echo("\n".join(report.import_report(plan, command, verbose=verbose)))
+    if report.all_rejected(plan) and not strict:
+        raise ContactsError(report.nothing_usable(plan).removeprefix("Nothing imported: "))
     if strict and plan.rejected:
         raise ContactsError(
             f"{len(plan.rejected)} row{'s' if len(plan.rejected) > 1 else ''} rejected — nothing "

@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from nyhetsbrev.contacts import addresses, model
+from nyhetsbrev.contacts import addresses, fields, model
 from nyhetsbrev.contacts.addresses import InvalidEmail
 from nyhetsbrev.contacts.database import write_transaction as _write
 from nyhetsbrev.contacts.model import Contact, ContactStatus, now
@@ -85,6 +85,13 @@ class StoreBase:
         language: str | None,
         notes: str | None,
     ) -> dict[str, Any]:
+        for field, value in (
+            ("name", name),
+            ("organisation", organisation),
+            ("sector", sector),
+            ("notes", notes),
+        ):
+            check_field(field, value)
         return {
             "name": model.clean_text(name),
             "organisation": model.clean_text(organisation),
@@ -96,6 +103,8 @@ class StoreBase:
     def _apply_changes(self, contact: Contact, changes: Mapping[str, Any]) -> Contact:
         new = contact
         for key, value in changes.items():
+            if key in ("name", "organisation", "sector", "notes"):
+                check_field(key, value)
             if key == "topics":
                 new = replace(new, topics=self.check_topics(value or ()))
             elif key == "language":
@@ -132,6 +141,13 @@ class StoreBase:
                 privacy_notice_version=version or self.privacy_notice_version,
             )
         )
+
+
+def check_field(field: str, value: str | None) -> None:
+    """`ContactsError` for a value the contact's `field` may not hold (`fields.text_problem`)."""
+    problem = fields.text_problem(field, value.strip()) if value else None
+    if problem:
+        raise ContactsError(f"{field}: {problem}")
 
 
 def check_email(email: str) -> tuple[str, str]:

@@ -97,6 +97,12 @@ def decode(raw: bytes, shown: str, encoding: str | None = None) -> tuple[str, st
                 f"{shown}: not valid UTF-16 despite its UTF-16 mark — save it again from Excel "
                 'as "CSV UTF-8 (comma delimited)"'
             ) from None
+    utf16 = _utf16_without_bom(raw)
+    if utf16:
+        try:
+            return raw.decode(utf16), f"{utf16.upper()} without BOM"
+        except UnicodeDecodeError:
+            pass
     try:
         return raw.decode("utf-8"), "UTF-8"
     except UnicodeDecodeError:
@@ -105,6 +111,21 @@ def decode(raw: bytes, shown: str, encoding: str | None = None) -> tuple[str, st
         return raw.decode("cp1252"), "Windows-1252"
     except UnicodeDecodeError as exc:
         raise _decode_error(raw, exc, shown, "neither UTF-8 nor Windows-1252") from None
+
+
+def _utf16_without_bom(raw: bytes) -> str | None:
+    """`utf-16-le`/`utf-16-be` when NUL is every other byte (text in CSV is mostly Latin: in
+    UTF-16 every such character has a zero byte), else None. Unmistakable: no UTF-8 or
+    Windows-1252 CSV has NUL bytes at all."""
+    sample = raw[:4000]
+    if len(sample) < 8:
+        return None
+    even, odd = sample[0::2], sample[1::2]
+    if odd.count(0) >= 0.9 * len(odd) and even.count(0) <= 0.1 * len(even):
+        return "utf-16-le"
+    if even.count(0) >= 0.9 * len(even) and odd.count(0) <= 0.1 * len(odd):
+        return "utf-16-be"
+    return None
 
 
 def _decode_error(raw: bytes, exc: UnicodeDecodeError, shown: str, what: str) -> ContactsError:
@@ -200,9 +221,12 @@ def map_columns(table: CsvTable, overrides: Sequence[str] = ()) -> None:
             continue
         if known in columns:
             first = table.header[columns[known]]
+            at = columns[known] + 1
+            # identical names cannot tell --map which one: name the columns by position
+            pick = str(at) if fold(first) == fold(name) else first
             raise ContactsError(
-                f'{where}: two columns could be the {known} column ("{first}" and "{name}") — '
-                f'choose one with --map "{first}={known}"'
+                f'{where}: two columns could be the {known} column (column {at} "{first}" and '
+                f'column {index + 1} "{name}") — choose one with --map "{pick}={known}"'
             )
         columns[known] = index
         taken.add(index)
@@ -222,10 +246,14 @@ def map_columns(table: CsvTable, overrides: Sequence[str] = ()) -> None:
 
 
 def _find_header(header: Sequence[str], wanted: str) -> int | None:
+    """The column named `wanted` (exactly, then ignoring case), else the column at that
+    position (1-based: `--map "3=name"`), else None."""
     for index, name in enumerate(header):
         if name == wanted:
             return index
     for index, name in enumerate(header):
         if name.casefold() == wanted.casefold():
             return index
+    if wanted.isascii() and wanted.isdigit() and 0 < int(wanted) <= len(header):
+        return int(wanted) - 1
     return None

@@ -23,6 +23,7 @@ from sqlalchemy.engine import Connection
 from nyhetsbrev.contacts import addresses, model
 from nyhetsbrev.contacts.csvinput import FIELDS, CsvTable, map_columns, read_csv
 from nyhetsbrev.contacts.database import insert_many, read_transaction, write_transaction
+from nyhetsbrev.contacts.fields import text_problem
 from nyhetsbrev.contacts.schema.tables import consents, contact_topics, contacts, events
 from nyhetsbrev.contacts.store import ContactStore
 from nyhetsbrev.contacts.suppression import Suppressor
@@ -102,7 +103,7 @@ def parse_rows(
 ) -> tuple[list[Row], list[Outcome], list[Outcome]]:
     """Check every row: `(valid rows, skipped, rejected)`; duplicates in the file are skipped."""
     width = len(table.header)
-    reader = _CellReader(table.columns, options, known_topics)
+    reader = _CellReader(table.columns, options, known_topics, table.header)
     email_at = table.columns["email"]
     rows: list[Row] = []
     skipped: list[Outcome] = []
@@ -146,9 +147,20 @@ class _CellReader:
     interpreted once per file, not once per row."""
 
     def __init__(
-        self, columns: dict[str, int], options: ImportOptions, known_topics: Sequence[str]
+        self,
+        columns: dict[str, int],
+        options: ImportOptions,
+        known_topics: Sequence[str],
+        header: Sequence[str] = (),
     ) -> None:
         self.columns = columns
+        self.header = header
+        # the text columns every value of which is checked (fields.text_problem)
+        self._checked = [
+            (f, i, "name" if f.endswith("_name") else f)
+            for f, i in columns.items()
+            if f in ("name", "first_name", "last_name", "organisation", "sector", "notes")
+        ]
         self.options = options
         self.known_topics = known_topics
         self._topics: dict[str, tuple[str, ...] | ValueError] = {}
@@ -167,6 +179,12 @@ class _CellReader:
 
         def cell(name: str) -> str:
             return stripped[index[name]]
+
+        for _field, at, rule in self._checked:
+            problem = text_problem(rule, stripped[at])
+            if problem:
+                name = self.header[at] if at < len(self.header) else ""
+                raise ValueError(f"column {at + 1} ({name}): {problem}")
 
         name = cell("name")
         if not name and ("first_name" in self.columns or "last_name" in self.columns):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 from collections.abc import Iterable
 from datetime import datetime
@@ -10,6 +11,7 @@ from datetime import datetime
 from rich.console import Console
 from rich.table import Table
 
+from nyhetsbrev.contacts.fields import printable
 from nyhetsbrev.contacts.importing import ImportPlan
 from nyhetsbrev.contacts.model import STATUSES, Consent, Contact, Event
 from nyhetsbrev.contacts.queries import Stats
@@ -23,7 +25,7 @@ def console() -> Console:
     Piped or redirected, lines are not wrapped at 80 columns: a table stays one row per contact.
     """
     width = None if sys.stdout.isatty() else 1000
-    return Console(file=sys.stdout, highlight=False, soft_wrap=False, width=width)
+    return Console(file=sys.stdout, highlight=False, soft_wrap=False, width=width, markup=False)
 
 
 def when(value: datetime | None) -> str:
@@ -40,13 +42,18 @@ def contact_table(contacts: Iterable[Contact]) -> int:
     for c in contacts:
         topics = ", ".join(c.topics)
         table.add_row(
-            c.email,
-            c.name or "",
-            c.organisation or "",
-            c.sector or "",
-            c.language,
-            topics,
-            c.status,
+            *(
+                printable(value)
+                for value in (
+                    c.email,
+                    c.name or "",
+                    c.organisation or "",
+                    c.sector or "",
+                    c.language,
+                    topics,
+                    c.status,
+                )
+            )
         )
         count += 1
     if count:
@@ -117,7 +124,7 @@ def person(contact: Contact, consents: list[Consent], events: list[Event]) -> li
     for e in events:
         detail = f"  {e.detail}" if e.detail else ""
         lines.append(f"  {when(e.at)}  {e.kind:<13}{e.actor}{detail}")
-    return lines
+    return [printable(line) for line in lines]
 
 
 def import_report(plan: ImportPlan, command: str, *, verbose: bool) -> list[str]:
@@ -126,7 +133,9 @@ def import_report(plan: ImportPlan, command: str, *, verbose: bool) -> list[str]
     mapped = sorted(table.columns.items(), key=lambda item: item[1])
     columns = ", ".join(f"{table.header[i]} → {f}" for f, i in mapped)
     if table.ignored:
-        columns += "; ignored: " + ", ".join(table.ignored)
+        shown_ignored = ", ".join(table.ignored[:20])
+        more = len(table.ignored) - 20
+        columns += "; ignored: " + shown_ignored + (f" and {more} more" if more > 0 else "")
     verb = "" if plan.applied else "would "
     lines = [
         f"{table.shown}: {len(table.rows)} row{'' if len(table.rows) == 1 else 's'} "
@@ -169,9 +178,35 @@ def import_report(plan: ImportPlan, command: str, *, verbose: bool) -> list[str]
         )
     elif plan.changes:
         lines.append(f"Dry run: nothing was written. To import, run: {command} --apply")
+    elif all_rejected(plan):
+        lines.append(nothing_usable(plan))
     else:
         lines.append("Nothing to import: the list already has everything in this file.")
-    return lines
+    width = max(80, shutil.get_terminal_size((100, 24)).columns)
+    return [cap(printable(line), 3 * width) for line in lines]
+
+
+def all_rejected(plan: ImportPlan) -> bool:
+    """True when the file had rows and every one of them was rejected."""
+    return bool(plan.rejected) and not (
+        plan.added or plan.updated or plan.unchanged or plan.skipped
+    )
+
+
+def nothing_usable(plan: ImportPlan) -> str:
+    count = len(plan.rejected)
+    rows = "the row was" if count == 1 else f"all {count} rows were"
+    return (
+        f"Nothing imported: {rows} rejected (listed above) — wrong file, encoding or "
+        "delimiter? Fix the rows, or try --encoding / --delimiter, and import again"
+    )
+
+
+def cap(line: str, limit: int) -> str:
+    """A report line at most `limit` characters (a file with 10,000 columns lists them all)."""
+    if len(line) <= limit:
+        return line
+    return line[: limit - 30] + f"… ({len(line) - limit + 30:,} more characters)"
 
 
 def stats_lines(stats: Stats) -> list[str]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import logging
 import math
-import re
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
@@ -16,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from nyhetsbrev.contacts.addresses import InvalidEmail, normalise_email, sendable_form
+from nyhetsbrev.contacts.fields import FIELD_LIMITS, UNPRINTABLE
 from nyhetsbrev.contacts.model import Contact
 from nyhetsbrev.web.mail import Mail
 from nyhetsbrev.web.pages import LANGUAGE_NAMES, LANGUAGES
@@ -24,10 +24,8 @@ from nyhetsbrev.web.site import Site, text_field
 
 log = logging.getLogger("nyhetsbrev.web")
 
-#: Longest accepted field values, in characters (RFC 5321 caps an address at 254).
-FIELD_LIMITS = {"email": 254, "name": 200, "organisation": 200}
-#: Control characters and the invisible direction overrides used to disguise text.
-_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+#: The fields of the form that are checked like every other way onto the list (contacts.fields).
+FORM_FIELDS = ("email", "name", "organisation")
 
 
 @dataclass
@@ -56,12 +54,13 @@ def read_signup(form: FormData, site: Site, language: str) -> SignUp:
         consent=text_field(form, "consent") == "yes",
     )
     errors = signup.errors
-    for name, limit in FIELD_LIMITS.items():
+    for name in FORM_FIELDS:
+        limit = FIELD_LIMITS[name]
         value: str = getattr(signup, name)
         if len(value) > limit:
             errors[name] = labels["error_too_long"].format(max=limit, length=len(value))
             setattr(signup, name, value[:limit])  # shown back shortened, never stored
-        elif _UNPRINTABLE.search(value):
+        elif UNPRINTABLE.search(value):
             errors[name] = labels["error_control"]
     if "email" not in errors:
         if not signup.email:
