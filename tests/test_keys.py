@@ -10,6 +10,7 @@ import pytest
 from nyhetsbrev.contacts.keys import check_key, key_weakness
 from nyhetsbrev.contacts.store import open_store
 from nyhetsbrev.contacts.tokens import secret_key
+from nyhetsbrev.delivery.approval.record import approval_key
 from nyhetsbrev.errors import ContactsError, DeliveryError, NyhetsbrevError
 
 GOOD = "Jm1v7kQ3rT9xZp2LwB8sN4cY6hD0fGaE5uVqXoKiRzU"  # secrets.token_urlsafe(32), once
@@ -55,6 +56,9 @@ def test_every_reader_of_the_key_refuses_a_weak_one(
     with open_store(url) as store, pytest.raises(ContactsError) as refused:  # suppression too
         store.suppression("kari@example.no")
     assert "secrets.token_urlsafe(32)" in refused.value.message
+    with pytest.raises(NyhetsbrevError) as approval:  # the approvals' signatures, too
+        approval_key()
+    assert "secrets.token_urlsafe(32)" in approval.value.message
 
 
 def test_the_key_check_is_recorded_once_and_a_changed_key_refused(

@@ -25,8 +25,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from nyhetsbrev.contacts.database import write_transaction
+from nyhetsbrev.contacts.keys import weak_key_message
 from nyhetsbrev.contacts.model import now
-from nyhetsbrev.contacts.tokens import GENERATE_HINT, MIN_SECRET_LENGTH, SECRET_ENV
+from nyhetsbrev.contacts.tokens import GENERATE_HINT, SECRET_ENV
 from nyhetsbrev.delivery.approval.schema import approvals
 from nyhetsbrev.errors import ApprovalError
 
@@ -89,11 +90,9 @@ def approval_key() -> bytes:
             f"in the database is detected. Set the same key the send uses (generate one with "
             f"{GENERATE_HINT}) — see docs/operations.md"
         )
-    if len(secret) < MIN_SECRET_LENGTH:
-        raise ApprovalError(
-            f"{SECRET_ENV} is too short ({len(secret)} characters, at least "
-            f"{MIN_SECRET_LENGTH}): generate a proper one with {GENERATE_HINT}"
-        )
+    weak = weak_key_message(secret)
+    if weak:
+        raise ApprovalError(weak)
     return hmac.new(secret.encode("utf-8"), _DERIVATION, hashlib.sha256).digest()
 
 
