@@ -78,15 +78,26 @@ def create_served_app(workspaces: Sequence[Workspace], **options: Any) -> Starle
         Route("/healthz", health, methods=["GET"]),
     ]
     routes += [Mount(f"/{name}", app=app) for name, app in apps.items()]
+    # /<name> → /<name>/ as a relative path: Starlette's own trailing-slash redirect would build
+    # its Location from the Host header (issue 15, finding 5), so it is off below.
+    routes += [Route(f"/{name}", _to_slash(name), methods=["GET"]) for name in apps]
     legacy = next((ws.publication for ws in workspaces if ws.links_unscoped), None)
     if legacy is not None:
         routes += legacy_routes(legacy)
     parent = Starlette(routes=routes, lifespan=lifespan)
+    parent.router.redirect_slashes = False
     parent.add_middleware(SecurityHeaders)
     if legacy is not None:
         parent.add_middleware(PersonalLinks, publication=legacy)
     parent.state.sites = sites
     return parent
+
+
+def _to_slash(name: str) -> Any:
+    async def redirect(request: Request) -> Response:
+        return RedirectResponse(f"/{name}/", status_code=308)
+
+    return redirect
 
 
 def legacy_routes(publication: str) -> list[Route | Mount]:
