@@ -238,7 +238,7 @@ class M365Tokens:
             )
         except ValueError as exc:  # the tenant's OpenID discovery answered 4xx
             text = str(exc)
-            if "AADSTS90002" in text or "400" in text or "404" in text:
+            if "AADSTS90002" in text or "authority configuration" in text:
                 raise TokenError(
                     f"Microsoft Entra ID does not know the tenant {app.tenant_id} "
                     f"({TENANT_ENV}): copy the Directory (tenant) ID from the app registration's "
