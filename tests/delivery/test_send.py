@@ -100,7 +100,10 @@ def test_dry_run_with_the_server_configured(
     contacts(214)
     result = cli(*SEND)
     assert result.exit_code == 0, result.output
-    assert f"SMTP:     {smtp_sink.url} (plain, loopback only)" in result.output
+    assert (
+        f"SMTP:     {smtp_sink.url} (STARTTLS when the server offers it, else plain (loopback))\n"
+        "Login:    none\n"
+    ) in result.output
     assert "Time:     about 7 min 8 s at 30 messages a minute" in result.output
     assert "Before sending:" not in result.output
     assert result.output.endswith(
