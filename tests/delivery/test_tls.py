@@ -153,3 +153,18 @@ def test_dry_run_says_how_the_connection_is_protected(
     assert (
         "SMTP:     smtp://kom@smtp.office365.com:587 (STARTTLS)\n" in cli("send", "2024-q4").output
     )
+
+
+def test_every_smtp_setting_is_documented() -> None:
+    """docs/operations.md names each environment setting the SMTP modules read."""
+    from nyhetsbrev.delivery import oauth, smtpconfig, tls
+
+    docs = (Path(__file__).parents[2] / "docs" / "operations.md").read_text("utf-8")
+    names = {
+        value
+        for module in (smtpconfig, oauth, tls)
+        for key, value in vars(module).items()
+        if key.endswith("_ENV") and isinstance(value, str)
+    }
+    assert len(names) == 11
+    assert sorted(n for n in names if f"`{n}`" not in docs) == []
