@@ -1,0 +1,124 @@
+"""Exactly once, whoever presses send: 2, 4 and 8 processes (each its own "host") run
+`nyhetsbrev send --confirm` at the same instant, again and again, on SQLite and on PostgreSQL;
+the real SMTP server on loopback counts the messages each recipient got."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import re
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from tests.conftest import POSTGRES_ENV
+from tests.delivery import racer
+from tests.delivery.conftest import ISSUE, Sink
+
+from nyhetsbrev.contacts.store import open_store
+
+RECIPIENTS = 12
+TRIALS = ((2, 4), (4, 3), (8, 3))  # (processes, repeats): 10 trials per database, 20 in all
+LOSER = re.compile(
+    r"Error: (campaign \d+ for 2024-q4 is being sent by \S+@racer-\d+ since \d\d:\d\d; wait, "
+    r"or stop it there \(`nyhetsbrev campaigns` shows it\)"
+    r"|nothing to send: all \d+ recipient\(s\) already received 2024-q4; .*)$"
+)
+
+
+class Databases:
+    """A fresh database per trial: a SQLite file, or a PostgreSQL schema."""
+
+    def __init__(self, kind: str, folder: Path) -> None:
+        self.kind, self.folder = kind, folder
+        self.base = os.environ.get(POSTGRES_ENV, "")
+        self.schemas: list[str] = []
+        if kind == "postgres" and not self.base:
+            pytest.skip(f"{POSTGRES_ENV} not set: no PostgreSQL server to test against")
+
+    def fresh(self) -> str:
+        if self.kind == "sqlite":
+            return f"sqlite:///{(self.folder / f'race-{uuid.uuid4().hex[:8]}.sqlite').as_posix()}"
+        schema = f"race_{uuid.uuid4().hex[:10]}"
+        engine = sa.create_engine(self.base)
+        with engine.begin() as conn:
+            conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+        engine.dispose()
+        self.schemas.append(schema)
+        sep = "&" if "?" in self.base else "?"
+        return f"{self.base}{sep}options=-csearch_path%3D{schema}"
+
+    def drop(self) -> None:
+        if not self.schemas:
+            return
+        engine = sa.create_engine(self.base)
+        with engine.begin() as conn:
+            for schema in self.schemas:
+                conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def databases(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Databases]:
+    made = Databases(request.param, tmp_path)
+    yield made
+    made.drop()
+
+
+@pytest.mark.xfail(strict=True, reason="issue 10: racing senders both send (fixed next)")
+def test_racing_senders_send_each_message_once(
+    send_ws: Path, smtp_sink: Sink, databases: Databases
+) -> None:
+    env = {k: v for k, v in os.environ.items() if k.startswith("NYHETSBREV_")}
+    context = multiprocessing.get_context("spawn")
+    most = max(n for n, _ in TRIALS)
+    trials: list[dict[str, Any]] = []
+    for processes, repeats in TRIALS:
+        jobs: Any = context.Queue()
+        results: Any = context.Queue()
+        gun = context.Barrier(processes)
+        racers = [
+            context.Process(
+                target=racer.race,
+                args=(str(send_ws), f"racer-{n}", env, jobs, results, gun),
+                daemon=True,
+            )
+            for n in range(processes)
+        ]
+        for process in racers:
+            process.start()
+        try:
+            for _ in range(repeats):
+                database = databases.fresh()
+                with open_store(database) as store:
+                    for i in range(RECIPIENTS):
+                        store.add(f"person{i}@example.no", actor="test", name=f"Person {i}")
+                with smtp_sink.lock:
+                    smtp_sink.received.clear()
+                for _ in racers:
+                    jobs.put((ISSUE, database))
+                outcomes = [results.get(timeout=120) for _ in racers]
+                trials.append(
+                    {
+                        "processes": processes,
+                        "outcomes": outcomes,
+                        "per_recipient": smtp_sink.per_recipient(),
+                    }
+                )
+        finally:
+            for _ in racers:
+                jobs.put(None)
+            for process in racers:
+                process.join(timeout=30)
+    assert len(trials) >= 20 // 2 and most == 8
+    for trial in trials:
+        counts = trial["per_recipient"]
+        assert sorted(counts.values()) == [1] * RECIPIENTS, trial  # everyone once, nobody twice
+        codes = sorted(code for _, code, _ in trial["outcomes"])
+        assert codes == [0] + [1] * (trial["processes"] - 1), trial
+        for _, code, last in trial["outcomes"]:
+            if code:
+                assert LOSER.match(last[0]), last
