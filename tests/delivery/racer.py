@@ -1,7 +1,7 @@
 """One racer of test_race.py: a separate process that presses send when the starting gun fires.
 
 Each racer is its own machine as far as the ledger knows (`NYHETSBREV_HOSTNAME`), imports
-nyhetsbrev once, then for each trial waits on the shared barrier and runs the real CLI command
+nyhetsbrev once, then for each trial waits on the barrier of that trial's racers and runs the real CLI command
 `nyhetsbrev send ISSUE --confirm --allow-warnings --rate=0` against that trial's database.
 """
 
@@ -19,7 +19,7 @@ def race(
     env: dict[str, str],
     jobs: Queue[Any],
     results: Queue[Any],
-    gun: Barrier,
+    guns: dict[int, Barrier],
 ) -> None:
     os.chdir(workspace)
     os.environ.update(env)
@@ -34,8 +34,8 @@ def race(
         job = jobs.get()
         if job is None:
             return
-        issue, database = job
-        gun.wait()
+        issue, database, racing = job
+        guns[racing].wait()  # the barrier of this trial's racers
         result = runner.invoke(
             main,
             ["send", issue, "--confirm", "--allow-warnings", "--rate=0"],
