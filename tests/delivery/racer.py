@@ -41,4 +41,4 @@ def race(
             ["send", issue, "--confirm", "--allow-warnings", "--rate=0"],
             env={"NYHETSBREV_DATABASE_URL": database},
         )
-        results.put((host, result.exit_code, result.output.strip().splitlines()[-1:]))
+        results.put((host, result.exit_code, result.output.strip().splitlines()[-3:]))

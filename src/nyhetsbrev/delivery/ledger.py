@@ -53,6 +53,7 @@ class Ledger:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._connection: Connection | None = None
+        self._issues: dict[int, tuple[str, bool]] = {}
 
     # --- campaigns ------------------------------------------------------------------------------
 
@@ -67,29 +68,44 @@ class Ledger:
         *,
         approval_id: int | None = None,
         sent_by: str | None = None,
-    ) -> Campaign:
+        options: dict[str, Any] | None = None,
+    ) -> Campaign | None:
+        """A new running campaign; None if the issue already has an open (running or paused)
+        campaign for this audience — the database's unique index decides, so of two processes
+        creating one at the same instant exactly one succeeds."""
         at = now()
-        with write_transaction(self.engine) as conn:
-            key = conn.execute(
-                campaigns.insert().values(
-                    issue_id=issue_id,
-                    build_hash=build_hash,
-                    subject=subject,
-                    audience=json.dumps(audience, sort_keys=True),
-                    attach_pdf=attach_pdf,
-                    status=CampaignStatus.RUNNING,
-                    queued=False,
-                    owner=owner,
-                    approval_id=approval_id,
-                    sent_by=sent_by,
-                    created_at=at,
-                    updated_at=at,
-                )
-            ).inserted_primary_key
+        try:
+            with write_transaction(self.engine) as conn:
+                key = conn.execute(
+                    campaigns.insert().values(
+                        issue_id=issue_id,
+                        build_hash=build_hash,
+                        subject=subject,
+                        audience=json.dumps(audience, sort_keys=True),
+                        attach_pdf=attach_pdf,
+                        status=CampaignStatus.RUNNING,
+                        queued=False,
+                        owner=owner,
+                        approval_id=approval_id,
+                        sent_by=sent_by,
+                        owner_since=at,
+                        options=json.dumps(options, sort_keys=True) if options else None,
+                        created_at=at,
+                        updated_at=at,
+                    )
+                ).inserted_primary_key
+        except sa.exc.IntegrityError:
+            return None
         assert key is not None
         found = self.get(int(key[0]))
         assert found is not None
         return found
+
+    def discard(self, campaign_id: int) -> None:
+        """Forget a campaign that got no recipients (nothing was sent, nothing is lost)."""
+        with write_transaction(self.engine) as conn:
+            has_rows = sa.exists().where(deliveries.c.campaign_id == campaign_id)
+            conn.execute(campaigns.delete().where(campaigns.c.id == campaign_id, ~has_rows))
 
     def get(self, campaign_id: int) -> Campaign | None:
         with read_transaction(self.engine) as conn:
@@ -160,14 +176,13 @@ class Ledger:
             query = query.where(campaigns.c.owner.is_(None))
         else:
             query = query.where(campaigns.c.owner == previous)
-        with write_transaction(self.engine) as conn:
-            values = {
-                "owner": owner,
-                "status": CampaignStatus.RUNNING,
-                "note": None,
-                "updated_at": now(),
-            }
-            return conn.execute(query.values(**values)).rowcount == 1
+        at = now()
+        values = {"owner": owner, "status": CampaignStatus.RUNNING, "note": None, "updated_at": at}
+        try:
+            with write_transaction(self.engine) as conn:
+                return conn.execute(query.values(**values, owner_since=at)).rowcount == 1
+        except sa.exc.IntegrityError:  # another campaign of the issue and audience is open
+            return False
 
     # --- recipients -----------------------------------------------------------------------------
 
@@ -288,8 +303,17 @@ class Ledger:
         with self._hot() as conn:
             if flush is not None:
                 _record(conn, flush, at)
-            values = {"delivery": item.id, "contact": item.contact_id, "mid": message_id, "at": at}
-            if conn.execute(_CLAIM, values).rowcount == 1:
+            issue_id, again = self._issue_of(conn, campaign_id)
+            values = {
+                "delivery": item.id,
+                "contact": item.contact_id,
+                "mid": message_id,
+                "at": at,
+                "issue": issue_id,
+            }
+            if conn.dialect.name == "postgresql":  # claims of one contact, one at a time
+                conn.execute(_LOCK_CONTACT, {"contact": item.contact_id})
+            if conn.execute(_CLAIM_AGAIN if again else _CLAIM, values).rowcount == 1:
                 if heartbeat:
                     conn.execute(
                         campaigns.update()
@@ -301,7 +325,24 @@ class Ledger:
             if contact is None or contact.status != ContactStatus.SUBSCRIBED:
                 why = "contact erased" if contact is None else f"contact is now {contact.status}"
                 _record(conn, Outcome(item.id, DeliveryStatus.SKIPPED, None, why), at)
+                return None
+            other = conn.execute(_ELSEWHERE, values).first()
+            if other is not None and (not again or other.status == DeliveryStatus.SENDING):
+                why = f"{other.status} in campaign {other.campaign_id} of the same issue"
+                _record(conn, Outcome(item.id, DeliveryStatus.SKIPPED, None, why), at)
             return None  # skipped, or another process claimed it first
+
+    def _issue_of(self, conn: Connection, campaign_id: int) -> tuple[str, bool]:
+        """The campaign's issue, and whether it resends to those who got it (`--again`)."""
+        if campaign_id not in self._issues:
+            row = conn.execute(
+                sa.select(campaigns.c.issue_id, campaigns.c.audience).where(
+                    campaigns.c.id == campaign_id
+                )
+            ).one()
+            again = bool(json.loads(row.audience).get("again"))
+            self._issues[campaign_id] = (row.issue_id, again)
+        return self._issues[campaign_id]
 
     def record(self, outcome: Outcome) -> None:
         with self._hot() as conn:
@@ -399,23 +440,52 @@ class Ledger:
 _CONTACT = sa.select(_contacts.c.email, _contacts.c.name, _contacts.c.status).where(
     _contacts.c.id == sa.bindparam("contact")
 )
-_CLAIM = (  # the contact's status is checked in the same statement, right before sending
-    deliveries.update()
-    .where(
-        deliveries.c.id == sa.bindparam("delivery"),
-        deliveries.c.status == DeliveryStatus.PENDING,
-        sa.exists().where(
-            _contacts.c.id == sa.bindparam("contact"),
-            _contacts.c.status == ContactStatus.SUBSCRIBED,
-        ),
+_OTHER = deliveries.alias("other")
+_THEIRS = campaigns.alias("theirs")
+
+
+def _elsewhere(states: Sequence[DeliveryStatus]) -> sa.ColumnElement[bool]:
+    """The contact has a delivery in `states` in another row of a campaign of the same issue."""
+    return sa.and_(
+        _OTHER.c.contact_id == sa.bindparam("contact"),
+        _OTHER.c.id != sa.bindparam("delivery"),
+        _OTHER.c.status.in_(list(states)),
+        _THEIRS.c.id == _OTHER.c.campaign_id,
+        _THEIRS.c.issue_id == sa.bindparam("issue"),
     )
-    .values(
-        status=DeliveryStatus.SENDING,
-        attempts=deliveries.c.attempts + 1,
-        message_id=sa.bindparam("mid"),
-        updated_at=sa.bindparam("at"),
+
+
+def _claim(never_if: Sequence[DeliveryStatus]) -> sa.Update:
+    """Mark a delivery `sending` if it is pending, its contact is subscribed (checked in the
+    same statement, right before sending) and the contact is not `never_if` for the same issue
+    in any campaign — whoever else is sending it."""
+    return (
+        deliveries.update()
+        .where(
+            deliveries.c.id == sa.bindparam("delivery"),
+            deliveries.c.status == DeliveryStatus.PENDING,
+            sa.exists().where(
+                _contacts.c.id == sa.bindparam("contact"),
+                _contacts.c.status == ContactStatus.SUBSCRIBED,
+            ),
+            ~sa.exists().where(_elsewhere(never_if)),
+        )
+        .values(
+            status=DeliveryStatus.SENDING,
+            attempts=deliveries.c.attempts + 1,
+            message_id=sa.bindparam("mid"),
+            updated_at=sa.bindparam("at"),
+        )
     )
-)
+
+
+_CLAIM = _claim(RECEIVED)
+_CLAIM_AGAIN = _claim(
+    (DeliveryStatus.SENDING,)
+)  # --again: resend to those who got it, but never twice at once
+_ELSEWHERE = sa.select(_OTHER.c.campaign_id, _OTHER.c.status).where(_elsewhere(RECEIVED)).limit(1)
+_LOCK_CONTACT = sa.select(_contacts.c.id).where(_contacts.c.id == sa.bindparam("contact"))
+_LOCK_CONTACT = _LOCK_CONTACT.with_for_update()
 _OUTCOME: dict[str, Any] = {
     "status": sa.bindparam("state"),
     "smtp_code": sa.bindparam("code"),
