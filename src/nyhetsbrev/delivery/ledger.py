@@ -272,6 +272,26 @@ class Ledger:
         with write_transaction(self.engine) as conn:
             return _move(conn, campaign_id, states, DeliveryStatus.PENDING, now())
 
+    def requeue_failed(self, campaign_id: int, *, permanent: bool) -> int:
+        """Put failed deliveries back in the queue: those refused for now (4xx), and with
+        `permanent` also those refused for good (5xx, or an address that cannot work)."""
+        query = deliveries.update().where(
+            deliveries.c.campaign_id == campaign_id, deliveries.c.status == "failed"
+        )
+        if not permanent:
+            query = query.where(_TEMPORARY)
+        with write_transaction(self.engine) as conn:
+            return conn.execute(query.values(status="pending", updated_at=now())).rowcount
+
+    def failed_kinds(self, campaign_id: int) -> tuple[int, int]:
+        """How many of the campaign's failed deliveries were temporary (4xx) and permanent."""
+        query = sa.select(
+            sa.func.count().filter(_TEMPORARY), sa.func.count().filter(~_TEMPORARY)
+        ).where(deliveries.c.campaign_id == campaign_id, deliveries.c.status == "failed")
+        with read_transaction(self.engine) as conn:
+            temporary, permanent = conn.execute(query).one()
+        return int(temporary), int(permanent)
+
     def sending_to_uncertain(self, campaign_id: int) -> int:
         """After a crash: deliveries caught mid-transaction may or may not have arrived."""
         with write_transaction(self.engine) as conn:
@@ -440,6 +460,8 @@ class Ledger:
 _CONTACT = sa.select(_contacts.c.email, _contacts.c.name, _contacts.c.status).where(
     _contacts.c.id == sa.bindparam("contact")
 )
+_CODE = sa.func.coalesce(deliveries.c.smtp_code, 0)  # no code: an address that cannot work
+_TEMPORARY = sa.and_(_CODE >= 400, _CODE < 500)
 _OTHER = deliveries.alias("other")
 _THEIRS = campaigns.alias("theirs")
 

@@ -7,7 +7,6 @@ The CLI calls these in order: `open_ledger()`; `readiness()` lists what stops a 
 from __future__ import annotations
 
 import os
-import shlex
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -93,11 +92,6 @@ def readiness(prepared: Prepared, *, allow_warnings: bool, real: bool) -> list[s
             "--allow-warnings to send anyway"
         )
     return problems
-
-
-def resume_command(issue_id: str, extra: list[str]) -> str:
-    """The exact command that continues this issue's campaign."""
-    return shlex.join(["nyhetsbrev", "send", issue_id, "--resume", *extra])
 
 
 def report_path(ws: Workspace, campaign: Campaign) -> Path:
@@ -227,6 +221,7 @@ def resume(
     *,
     resend_uncertain: bool,
     retry_failed: bool,
+    retry_permanent: bool = False,
 ) -> Started:
     """Continue the issue's unfinished campaign: `sending` rows become `uncertain` first."""
     issue_id = prepared.loaded.id
@@ -258,8 +253,8 @@ def resume(
     requeued = 0
     if resend_uncertain:
         requeued += ledger.requeue(campaign.id, [DeliveryStatus.UNCERTAIN])
-    if retry_failed:
-        requeued += ledger.requeue(campaign.id, [DeliveryStatus.FAILED])
+    if retry_failed:  # the temporary refusals (4xx); the permanent ones only when asked
+        requeued += ledger.requeue_failed(campaign.id, permanent=retry_permanent)
     campaign = ledger.get(campaign.id) or campaign
     queued = 0 if campaign.queued else queue(store, ledger, campaign)
     pending = ledger.counts(campaign.id)[DeliveryStatus.PENDING]
