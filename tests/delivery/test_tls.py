@@ -157,14 +157,14 @@ def test_dry_run_says_how_the_connection_is_protected(
 
 def test_every_smtp_setting_is_documented() -> None:
     """docs/operations.md names each environment setting the SMTP modules read."""
-    from nyhetsbrev.delivery import oauth, smtpconfig, tls
+    from nyhetsbrev.delivery import campaign, oauth, smtpconfig, tls
 
     docs = (Path(__file__).parents[2] / "docs" / "operations.md").read_text("utf-8")
     names = {
         value
-        for module in (smtpconfig, oauth, tls)
+        for module in (smtpconfig, oauth, tls, campaign)
         for key, value in vars(module).items()
         if key.endswith("_ENV") and isinstance(value, str)
     }
-    assert len(names) == 11
+    assert len(names) == 12
     assert sorted(n for n in names if f"`{n}`" not in docs) == []
