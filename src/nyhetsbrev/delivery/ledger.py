@@ -24,7 +24,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from nyhetsbrev.contacts.database import read_transaction, write_transaction
+from nyhetsbrev.contacts.database import UTCDateTime, read_transaction, write_transaction
 from nyhetsbrev.contacts.model import ContactStatus, now
 from nyhetsbrev.delivery.schema import (
     Campaign,
@@ -471,40 +471,35 @@ def _elsewhere(states: Sequence[DeliveryStatus]) -> sa.ColumnElement[bool]:
     return sa.and_(
         _OTHER.c.contact_id == sa.bindparam("contact"),
         _OTHER.c.id != sa.bindparam("delivery"),
-        _OTHER.c.status.in_(list(states)),
+        sa.or_(*(_OTHER.c.status == state for state in states)),  # no IN: compiled once
         _THEIRS.c.id == _OTHER.c.campaign_id,
         _THEIRS.c.issue_id == sa.bindparam("issue"),
     )
 
 
-def _claim(never_if: Sequence[DeliveryStatus]) -> sa.Update:
+def _claim(never_if: Sequence[DeliveryStatus]) -> sa.TextClause:
     """Mark a delivery `sending` if it is pending, its contact is subscribed (checked in the
     same statement, right before sending) and the contact is not `never_if` for the same issue
-    in any campaign — whoever else is sending it."""
-    return (
-        deliveries.update()
-        .where(
-            deliveries.c.id == sa.bindparam("delivery"),
-            deliveries.c.status == DeliveryStatus.PENDING,
-            sa.exists().where(
-                _contacts.c.id == sa.bindparam("contact"),
-                _contacts.c.status == ContactStatus.SUBSCRIBED,
-            ),
-            ~sa.exists().where(_elsewhere(never_if)),
-        )
-        .values(
-            status=DeliveryStatus.SENDING,
-            attempts=deliveries.c.attempts + 1,
-            message_id=sa.bindparam("mid"),
-            updated_at=sa.bindparam("at"),
-        )
-    )
+    in any campaign — whoever else is sending it.
+
+    Written as SQL text: on the hot path, building SQLAlchemy's cache key of a Core statement
+    this size at each execution slowed the claim loop from about 1,500 to 900 a second."""
+    states = ", ".join(f"'{DeliveryStatus(state).value}'" for state in never_if)
+    return sa.text(
+        f"UPDATE deliveries SET status = '{DeliveryStatus.SENDING.value}', "
+        "attempts = attempts + 1, message_id = :mid, updated_at = :at "
+        f"WHERE id = :delivery AND status = '{DeliveryStatus.PENDING.value}' "
+        "AND EXISTS (SELECT 1 FROM contacts WHERE contacts.id = :contact "
+        f"AND contacts.status = '{ContactStatus.SUBSCRIBED.value}') "
+        "AND NOT EXISTS (SELECT 1 FROM deliveries AS other "
+        "JOIN campaigns AS theirs ON theirs.id = other.campaign_id "
+        "WHERE other.contact_id = :contact AND other.id != :delivery "
+        f"AND other.status IN ({states}) AND theirs.issue_id = :issue)"
+    ).bindparams(sa.bindparam("at", type_=UTCDateTime))
 
 
 _CLAIM = _claim(RECEIVED)
-_CLAIM_AGAIN = _claim(
-    (DeliveryStatus.SENDING,)
-)  # --again: resend to those who got it, but never twice at once
+_CLAIM_AGAIN = _claim((DeliveryStatus.SENDING,))  # --again: resend, but never twice at once
 _ELSEWHERE = sa.select(_OTHER.c.campaign_id, _OTHER.c.status).where(_elsewhere(RECEIVED)).limit(1)
 _LOCK_CONTACT = sa.select(_contacts.c.id).where(_contacts.c.id == sa.bindparam("contact"))
 _LOCK_CONTACT = _LOCK_CONTACT.with_for_update()
