@@ -24,8 +24,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from nyhetsbrev.contacts.database import UTCDateTime, read_transaction, write_transaction
+from nyhetsbrev.contacts.database import read_transaction, write_transaction
 from nyhetsbrev.contacts.model import ContactStatus, now
+from nyhetsbrev.delivery.claims import CLAIM, CLAIM_AGAIN, ELSEWHERE, LOCK_CONTACT
 from nyhetsbrev.delivery.schema import (
     Campaign,
     Claimed,
@@ -332,8 +333,8 @@ class Ledger:
                 "issue": issue_id,
             }
             if conn.dialect.name == "postgresql":  # claims of one contact, one at a time
-                conn.execute(_LOCK_CONTACT, {"contact": item.contact_id})
-            if conn.execute(_CLAIM_AGAIN if again else _CLAIM, values).rowcount == 1:
+                conn.execute(LOCK_CONTACT, {"contact": item.contact_id})
+            if conn.execute(CLAIM_AGAIN if again else CLAIM, values).rowcount == 1:
                 if heartbeat:
                     conn.execute(
                         campaigns.update()
@@ -346,7 +347,7 @@ class Ledger:
                 why = "contact erased" if contact is None else f"contact is now {contact.status}"
                 _record(conn, Outcome(item.id, DeliveryStatus.SKIPPED, None, why), at)
                 return None
-            other = conn.execute(_ELSEWHERE, values).first()
+            other = conn.execute(ELSEWHERE, values).first()
             if other is not None and (not again or other.status == DeliveryStatus.SENDING):
                 why = f"{other.status} in campaign {other.campaign_id} of the same issue"
                 _record(conn, Outcome(item.id, DeliveryStatus.SKIPPED, None, why), at)
@@ -462,47 +463,6 @@ _CONTACT = sa.select(_contacts.c.email, _contacts.c.name, _contacts.c.status).wh
 )
 _CODE = sa.func.coalesce(deliveries.c.smtp_code, 0)  # no code: an address that cannot work
 _TEMPORARY = sa.and_(_CODE >= 400, _CODE < 500)
-_OTHER = deliveries.alias("other")
-_THEIRS = campaigns.alias("theirs")
-
-
-def _elsewhere(states: Sequence[DeliveryStatus]) -> sa.ColumnElement[bool]:
-    """The contact has a delivery in `states` in another row of a campaign of the same issue."""
-    return sa.and_(
-        _OTHER.c.contact_id == sa.bindparam("contact"),
-        _OTHER.c.id != sa.bindparam("delivery"),
-        sa.or_(*(_OTHER.c.status == state for state in states)),  # no IN: compiled once
-        _THEIRS.c.id == _OTHER.c.campaign_id,
-        _THEIRS.c.issue_id == sa.bindparam("issue"),
-    )
-
-
-def _claim(never_if: Sequence[DeliveryStatus]) -> sa.TextClause:
-    """Mark a delivery `sending` if it is pending, its contact is subscribed (checked in the
-    same statement, right before sending) and the contact is not `never_if` for the same issue
-    in any campaign — whoever else is sending it.
-
-    Written as SQL text: on the hot path, building SQLAlchemy's cache key of a Core statement
-    this size at each execution slowed the claim loop from about 1,500 to 900 a second."""
-    states = ", ".join(f"'{DeliveryStatus(state).value}'" for state in never_if)
-    return sa.text(
-        f"UPDATE deliveries SET status = '{DeliveryStatus.SENDING.value}', "
-        "attempts = attempts + 1, message_id = :mid, updated_at = :at "
-        f"WHERE id = :delivery AND status = '{DeliveryStatus.PENDING.value}' "
-        "AND EXISTS (SELECT 1 FROM contacts WHERE contacts.id = :contact "
-        f"AND contacts.status = '{ContactStatus.SUBSCRIBED.value}') "
-        "AND NOT EXISTS (SELECT 1 FROM deliveries AS other "
-        "JOIN campaigns AS theirs ON theirs.id = other.campaign_id "
-        "WHERE other.contact_id = :contact AND other.id != :delivery "
-        f"AND other.status IN ({states}) AND theirs.issue_id = :issue)"
-    ).bindparams(sa.bindparam("at", type_=UTCDateTime))
-
-
-_CLAIM = _claim(RECEIVED)
-_CLAIM_AGAIN = _claim((DeliveryStatus.SENDING,))  # --again: resend, but never twice at once
-_ELSEWHERE = sa.select(_OTHER.c.campaign_id, _OTHER.c.status).where(_elsewhere(RECEIVED)).limit(1)
-_LOCK_CONTACT = sa.select(_contacts.c.id).where(_contacts.c.id == sa.bindparam("contact"))
-_LOCK_CONTACT = _LOCK_CONTACT.with_for_update()
 _OUTCOME: dict[str, Any] = {
     "status": sa.bindparam("state"),
     "smtp_code": sa.bindparam("code"),
