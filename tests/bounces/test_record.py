@@ -21,20 +21,22 @@ def store(database_url: str) -> Iterator[ContactStore]:
         yield opened
 
 
-def send(store: ContactStore, emails: list[str]) -> dict[str, bytes]:
-    """A campaign whose messages were all accepted; a bounce for each, by address."""
+def send(store: ContactStore, emails: list[str], issue: str) -> dict[str, bytes]:
+    """A campaign of `issue` whose messages were all accepted; a bounce for each, by address.
+    (One issue per campaign: the ledger never sends an issue twice to one person.)"""
     from nyhetsbrev.delivery.ledger import Ledger
     from nyhetsbrev.delivery.schema import Outcome
     from nyhetsbrev.delivery.states import DeliveryStatus
 
     ledger = Ledger(store.engine)
-    campaign = ledger.create("2024-q4", "0" * 64, "Nyhetsbrev", {}, False, "test")
+    campaign = ledger.create(issue, "0" * 64, "Nyhetsbrev", {}, False, "test")
+    assert campaign is not None
     found = [store.get(e) for e in emails]
     ids = {c.email: c.id for c in found if c is not None and c.status == "subscribed"}
     ledger.add_recipients(campaign.id, list(ids.values()))
     bounces = {}
     for item in ledger.pending(campaign.id):
-        mid = f"<nyhetsbrev.2024-q4.{campaign.id:04x}{item.id:028x}@politiet.no>"
+        mid = f"<nyhetsbrev.{issue}.{campaign.id:04x}{item.id:028x}@politiet.no>"
         assert ledger.claim(item, mid, campaign.id) is not None
         ledger.record(Outcome(item.id, DeliveryStatus.SENT, 250, "250 ok"))
         head = f"To: {item.email}\r\nMessage-ID: {mid}\r\n\r\n".encode()
@@ -50,7 +52,8 @@ def test_record_and_count_on_both_databases(store: ContactStore) -> None:
         store.add(f"{name}@example.no", actor="test")
     soft = ("4.2.2", "452 4.2.2 Mailbox full")
     for campaign in range(3):
-        heads = send(store, ["hard@example.no", "soft@example.no"])
+        issue = ("2024-q4", "2025-q1", "2025-q2")[campaign]
+        heads = send(store, ["hard@example.no", "soft@example.no"], issue)
         assert ("hard@example.no" in heads) == (campaign == 0)  # bounced at once: not sent again
         messages = [
             (

@@ -10,9 +10,12 @@ versions a fresh database gets.
 from __future__ import annotations
 
 import asyncio
+import base64
+import json
 import os
 import shutil
 import socket
+import ssl
 import threading
 import time
 from collections import Counter
@@ -25,7 +28,9 @@ from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
 from click.testing import CliRunner
+from tests.delivery.pki import CertificateAuthority
 
 from nyhetsbrev.contacts.store import ContactStore, open_store
 
@@ -248,3 +253,85 @@ def wait_for(condition: Callable[[], bool], timeout: float = 20.0) -> None:
         if time.monotonic() > end:
             raise AssertionError("timed out")
         time.sleep(0.002)
+
+
+@dataclass
+class OAuthSink(Sink):
+    """A sink that offers AUTH XOAUTH2 (as Microsoft 365 and Gmail do) and takes only the tokens
+    in `tokens`; a refused token gets a 334 with a base64 JSON error, then 535."""
+
+    user: str = "kom@politiet.no"
+    tokens: set[str] = field(default_factory=set)
+    logins: list[tuple[str, bool]] = field(default_factory=list)  # (token, accepted)
+
+    def issue(self, token: str) -> str:
+        with self.lock:
+            self.tokens.add(token)
+        return token
+
+    def revoke(self, token: str | None = None) -> None:
+        with self.lock:
+            self.tokens.clear() if token is None else self.tokens.discard(token)
+
+    def refused(self) -> int:
+        with self.lock:
+            return sum(not ok for _, ok in self.logins)
+
+    async def auth_XOAUTH2(self, server: Any, args: list[str]) -> AuthResult:
+        if len(args) == 2:
+            blob = base64.b64decode(args[1])
+        else:
+            answer = await server.challenge_auth("")
+            if not isinstance(answer, bytes):
+                return AuthResult(success=False, handled=True)
+            blob = answer
+        fields = dict(part.split("=", 1) for part in blob.decode().split("\x01") if "=" in part)
+        token = fields.get("auth", "").removeprefix("Bearer ")
+        with self.lock:
+            ok = fields.get("user") == self.user and token in self.tokens
+            self.logins.append((token, ok))
+        if ok:
+            return AuthResult(success=True, auth_data=fields["user"])
+        error = {
+            "status": "401",
+            "schemes": "bearer",
+            "scope": "https://outlook.office365.com/.default",
+        }
+        await server.challenge_auth(json.dumps(error))
+        return AuthResult(
+            success=False, handled=False, message="535 5.7.3 Authentication unsuccessful"
+        )
+
+
+@pytest.fixture(scope="session")
+def ca(tmp_path_factory: pytest.TempPathFactory) -> CertificateAuthority:
+    """A test CA (made now, trusted only where a test says so) and the loopback certificate."""
+    authority = CertificateAuthority(tmp_path_factory.mktemp("pki"))
+    authority.issue("loopback", ["127.0.0.1", "localhost"])
+    return authority
+
+
+@pytest.fixture
+def tls_sink(ca: CertificateAuthority) -> Iterator[Callable[..., Sink]]:
+    """`tls_sink(OAuthSink(), cert=...)`: a sink that requires STARTTLS before mail or AUTH."""
+    controllers: list[Controller] = []
+
+    def start(sink: Sink, cert: str = "loopback", **options: Any) -> Sink:
+        sink.port = free_port()
+        issued = ca.folder / f"{cert}.crt", ca.folder / f"{cert}.key"
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(*issued)
+        options = {
+            "tls_context": context,
+            "require_starttls": True,
+            "auth_require_tls": True,
+            **options,
+        }
+        controller = Controller(sink, hostname="127.0.0.1", port=sink.port, **options)
+        controller.start()
+        controllers.append(controller)
+        return sink
+
+    yield start
+    for controller in controllers:
+        controller.stop()

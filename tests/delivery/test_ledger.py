@@ -211,10 +211,52 @@ def test_a_ledger_from_before_the_erasure_rules_gets_its_rule(database_url: str)
     try:
         migrate(engine, target={"contacts": 2, "delivery": 1})
         assert not sa.inspect(engine).has_table("erasure_rules")
-        ran = [(s.namespace, s.version) for s in migrate(engine)]
-        assert ran == [("contacts", 3), ("delivery", 2), ("delivery", 3)]  # 3: approval_id
+        ran = [(s.namespace, s.version) for s in migrate(engine)]  # 3: approval_id, 4: one open
+        assert ran == [("contacts", 3), ("delivery", 2), ("delivery", 3), ("delivery", 4)]
         with engine.connect() as conn:
             rules = [tuple(r) for r in conn.execute(sa.select(erasure_rules)).all()]
         assert rules == [("deliveries", "contact_id", "last_reply message_id")]
     finally:
         engine.dispose()
+
+
+def test_an_older_ledger_with_two_open_campaigns_is_upgraded(database_url: str) -> None:
+    """Before migration 4 the race could leave two open campaigns of one issue and audience:
+    the upgrade cancels the older (its pending rows skipped), then the unique index holds."""
+    import nyhetsbrev.delivery.schema  # noqa: F401 (registers the ledger's migrations)
+    from nyhetsbrev.contacts.database import create_engine
+    from nyhetsbrev.contacts.schema.migrations import migrate
+    from nyhetsbrev.contacts.store import open_store
+    from nyhetsbrev.delivery.ledger import Ledger
+
+    engine = create_engine(database_url)
+    try:
+        migrate(engine, target={"contacts": 3, "delivery": 3})
+        with engine.begin() as conn:
+            for number in (1, 2):
+                conn.execute(
+                    sa.text(
+                        "INSERT INTO campaigns (issue_id, build_hash, subject, audience, "
+                        "attach_pdf, status, queued, created_at, updated_at) VALUES ("
+                        "'2024-q4', 'h', 's', '{}', false, 'running', true, :at, :at)"
+                    ),
+                    {"at": f"2024-12-01 10:0{number}:00"},
+                )
+            conn.execute(
+                sa.text(
+                    "INSERT INTO deliveries (campaign_id, contact_id, status, attempts, "
+                    "hard_bounce, updated_at) SELECT min(id), NULL, 'pending', 0, false, :at "
+                    "FROM campaigns"
+                ),
+                {"at": "2024-12-01 10:00:00"},
+            )
+        assert [(s.namespace, s.version) for s in migrate(engine)] == [("delivery", 4)]
+    finally:
+        engine.dispose()
+    with open_store(database_url) as store:
+        ledger = Ledger(store.engine)
+        first, second = ledger.campaigns()
+        assert (first.status, second.status) == ("cancelled", "running")
+        assert ledger.counts(first.id)["skipped"] == 1
+        assert ledger.create("2024-q4", "h", "s", {}, False, "x@y:1") is None
+        assert ledger.create("2024-q4", "h", "s", {"again": True}, False, "x@y:1") is not None

@@ -100,7 +100,10 @@ def test_dry_run_with_the_server_configured(
     contacts(214)
     result = cli(*SEND)
     assert result.exit_code == 0, result.output
-    assert f"SMTP:     {smtp_sink.url} (plain, loopback only)" in result.output
+    assert (
+        f"SMTP:     {smtp_sink.url} (STARTTLS when the server offers it, else plain (loopback))\n"
+        "Login:    none\n"
+    ) in result.output
     assert "Time:     about 7 min 8 s at 30 messages a minute" in result.output
     assert "Before sending:" not in result.output
     assert result.output.endswith(
@@ -324,7 +327,27 @@ def test_faults_give_the_right_outcomes(
         "  person3@example.no — 554 5.7.1 Rejected as spam",
         "  person7@example.no — 452 4.2.2 Mailbox full",
         "Report: contacts/reports/campaign-1-2024-q4.csv",
+        "Next: 1 failed for now (4xx, still after every try): the server may take them later; "
+        "try them again with: nyhetsbrev send 2024-q4 --resume --retry-failed --rate=0 "
+        "--retry-delay=0.05 --allow-warnings",
+        "Next: 2 refused (5xx: the address or the message; see the report): correct or remove "
+        "those addresses; to try them anyway: nyhetsbrev send 2024-q4 --resume --retry-failed "
+        "--retry-permanent --rate=0 --retry-delay=0.05 --allow-warnings",
+        "Next: 1 uncertain (the connection broke after the message was sent): look up their "
+        "Message-ID (in the report) in the SMTP server's log (Exchange: message trace); to send "
+        "those not found again: nyhetsbrev send 2024-q4 --resume --resend-uncertain --rate=0 "
+        "--retry-delay=0.05 --allow-warnings",
     ]
+    # each command, run verbatim, does what it says: first the temporary failures only
+    smtp_sink.faults.clear()
+    commands = [line.rsplit(": ", 1)[1].split()[1:] for line in lines if line.startswith("Next:")]
+    assert cli(*commands[0]).exit_code == 0
+    assert sorted(smtp_sink.per_recipient()) == [f"person{i}@example.no" for i in (1, 4, 5, 6, 7)]
+    assert cli(*commands[1]).exit_code == 0  # then the permanent ones too
+    assert cli(*commands[2]).exit_code == 0
+    assert smtp_sink.per_recipient()["person4@example.no"] == 2  # the uncertain one, resent
+    others = {a: n for a, n in smtp_sink.per_recipient().items() if a != "person4@example.no"}
+    assert others == {f"person{i}@example.no": 1 for i in (1, 2, 3, 5, 6, 7)}
 
 
 def test_consecutive_errors_pause_with_the_resume_command(
@@ -341,7 +364,11 @@ def test_consecutive_errors_pause_with_the_resume_command(
     )
     resumed = cli("send", ISSUE, "--resume", "--rate=0", "--allow-warnings", "--retry-failed")
     assert resumed.exit_code == 0, resumed.output
-    assert "Campaign 1 (2024-q4): 5 to send." in resumed.output
+    assert "Campaign 1 (2024-q4): 2 to send." in resumed.output  # 5xx stay failed
+    assert sorted(smtp_sink.per_recipient().values()) == [1] * 2
+    again = cli("send", ISSUE, "--resume", "--retry-failed", "--retry-permanent")
+    assert again.exit_code == 0, again.output  # --rate=0 --allow-warnings: kept by the campaign
+    assert "Campaign 1 (2024-q4): 3 to send." in again.output
     assert sorted(smtp_sink.per_recipient().values()) == [1] * 5
 
 

@@ -18,6 +18,8 @@ from nyhetsbrev.delivery.transport import (
 )
 from nyhetsbrev.errors import DeliveryError
 
+LOOPBACK = "STARTTLS when the server offers it, else plain (loopback)"
+LOOPBACK_LOGIN = "STARTTLS when the server offers it; no login without it"
 MESSAGE = b"From: a@politiet.no\r\nTo: b@example.no\r\nSubject: x\r\n\r\n.leading dot\r\nbody\r\n"
 
 
@@ -37,9 +39,10 @@ MESSAGE = b"From: a@politiet.no\r\nTo: b@example.no\r\nSubject: x\r\n\r\n.leadin
             False,
         ),
         ("smtps://relay.example.no", "smtps://relay.example.no:465", "TLS", False),
-        ("smtp://127.0.0.1:2525", "smtp://127.0.0.1:2525", "plain, loopback only", True),
-        ("smtp://localhost:25", "smtp://localhost:25", "plain, loopback only", True),
-        ("smtp://[::1]:2525", "smtp://[::1]:2525", "plain, loopback only", True),
+        ("smtp://127.0.0.1:2525", "smtp://127.0.0.1:2525", LOOPBACK, True),
+        ("smtp://localhost:25", "smtp://localhost:25", LOOPBACK, True),
+        ("smtp://[::1]:2525", "smtp://[::1]:2525", LOOPBACK, True),
+        ("smtp://kom@[::1]:2525", "smtp://kom@[::1]:2525", LOOPBACK_LOGIN, True),
     ],
 )
 def test_settings_from_url(url: str, display: str, security: str, loopback: bool) -> None:
@@ -72,7 +75,8 @@ def test_settings_from_url(url: str, display: str, security: str, loopback: bool
         (
             {"NYHETSBREV_SMTP_URL": "smtp://kom@smtp.office365.com:587"},
             "NYHETSBREV_SMTP_URL names the user kom but NYHETSBREV_SMTP_PASSWORD is not set: set it "
-            "to that account's password (or an app password)",
+            "to that account's password (or an app password), or log in with a token: "
+            "NYHETSBREV_SMTP_AUTH=m365 (Microsoft 365) or xoauth2",
         ),
         (
             {"NYHETSBREV_SMTP_URL": "smtp://host:99999"},
@@ -87,16 +91,20 @@ def test_settings_errors(env: dict[str, str], message: str) -> None:
     assert "hunter2" not in caught.value.message
 
 
-def test_credentials_only_over_tls_except_to_loopback() -> None:
-    remote = SmtpSettings.parse("smtp://kom@mail.politiet.no:587", "pw")
-    with pytest.raises(TransportError) as caught:
-        check_credentials_allowed(remote, encrypted=False)
-    assert caught.value.message == (
-        "refusing to send the password for kom to smtp://kom@mail.politiet.no:587 over an "
-        "unencrypted connection — use STARTTLS (smtp://…:587) or smtps://…:465"
-    )
-    check_credentials_allowed(remote, encrypted=True)
-    check_credentials_allowed(SmtpSettings.parse("smtp://kom@127.0.0.1:25", "pw"), encrypted=False)
+def test_credentials_only_over_tls_loopback_included() -> None:
+    for url in ("smtp://kom@mail.politiet.no:587", "smtp://kom@127.0.0.1:25"):
+        settings = SmtpSettings.parse(url, "pw")
+        with pytest.raises(TransportError) as caught:
+            check_credentials_allowed(settings, encrypted=False)
+        assert caught.value.message == (
+            f"refusing to send the password for kom to {settings.display} over an unencrypted "
+            "connection — the server offers no STARTTLS: use STARTTLS (smtp://…:587) or "
+            "smtps://…:465; for a relay on this machine only, "
+            "NYHETSBREV_SMTP_ALLOW_PLAINTEXT_AUTH=1 allows it"
+        )
+        check_credentials_allowed(settings, encrypted=True)
+    allowed = SmtpSettings.parse("smtp://kom@127.0.0.1:25", "pw", allow_plaintext_auth=True)
+    check_credentials_allowed(allowed, encrypted=False)
 
 
 def test_remote_server_without_starttls_is_refused(
@@ -132,8 +140,21 @@ def auth_sink() -> Iterator[Sink]:
     controller.stop()
 
 
-def test_login_on_loopback(auth_sink: Sink) -> None:
+def test_no_password_in_clear_even_to_loopback(auth_sink: Sink) -> None:
+    """The server offers AUTH without STARTTLS: the password is not sent."""
     settings = SmtpSettings.parse(f"smtp://kom@127.0.0.1:{auth_sink.port}", "riktig-passord")
+    with pytest.raises(TransportError, match="over an unencrypted connection"):
+        SmtpTransport(settings).open()
+
+
+def test_plaintext_login_on_loopback_when_allowed(auth_sink: Sink) -> None:
+    settings = SmtpSettings.from_env(
+        {
+            "NYHETSBREV_SMTP_URL": f"smtp://kom@127.0.0.1:{auth_sink.port}",
+            "NYHETSBREV_SMTP_PASSWORD": "riktig-passord",
+            "NYHETSBREV_SMTP_ALLOW_PLAINTEXT_AUTH": "1",
+        }
+    )
     with SmtpTransport(settings) as transport:
         result = transport.send("a@politiet.no", "b@example.no", MESSAGE)
     assert result.outcome == "sent"
@@ -141,7 +162,9 @@ def test_login_on_loopback(auth_sink: Sink) -> None:
 
 
 def test_wrong_password_is_a_clear_error(auth_sink: Sink) -> None:
-    settings = SmtpSettings.parse(f"smtp://kom@127.0.0.1:{auth_sink.port}", "feil-passord")
+    settings = SmtpSettings.parse(
+        f"smtp://kom@127.0.0.1:{auth_sink.port}", "feil-passord", allow_plaintext_auth=True
+    )
     with pytest.raises(TransportError) as caught:
         SmtpTransport(settings).open()
     assert caught.value.message == (

@@ -11,6 +11,7 @@ cap and a stop request (Ctrl-C), always after the message in flight.
 
 from __future__ import annotations
 
+import getpass
 import heapq
 import os
 import re
@@ -34,6 +35,8 @@ BOUNCES_TO_MARK = 3
 HEARTBEAT_SECONDS = 10.0
 #: A campaign whose sender on another machine has been silent this long may be taken over.
 STALE_OWNER = timedelta(minutes=5)
+#: The host name recorded as a campaign's owner (several machines may share one PostgreSQL).
+HOSTNAME_ENV = "NYHETSBREV_HOSTNAME"
 
 
 @dataclass(frozen=True)
@@ -115,15 +118,30 @@ def since(hours: float) -> datetime:
     return now() - timedelta(hours=hours)
 
 
+def hostname() -> str:
+    """This machine's name for the ledger: `NYHETSBREV_HOSTNAME`, else the system's."""
+    return os.environ.get(HOSTNAME_ENV, "").strip() or socket.gethostname()
+
+
 def owner_id() -> str:
-    """This process, as the ledger's campaign owner: host:pid."""
-    return f"{socket.gethostname()}:{os.getpid()}"
+    """This process, as the ledger's campaign owner: user@host:pid."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # no user name (a container without /etc/passwd entry)
+        user = str(os.getuid()) if hasattr(os, "getuid") else "unknown"
+    return f"{user}@{hostname()}:{os.getpid()}"
+
+
+def owner_who(owner: str) -> str:
+    """`user@host` (without the process id) of an owner."""
+    return owner.rpartition(":")[0] or owner
 
 
 def owner_alive(owner: str, updated_at: datetime, moment: datetime) -> bool:
     """Whether the process named by `owner` may still be sending."""
-    host, _, pid = owner.rpartition(":")
-    if host == socket.gethostname() and pid.isdigit():
+    who, _, pid = owner.rpartition(":")
+    host = who.rpartition("@")[2]
+    if host == hostname() and pid.isdigit():
         try:
             os.kill(int(pid), 0)
         except ProcessLookupError:

@@ -6,10 +6,12 @@ import signal
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from types import FrameType
 
 import click
+from click.core import ParameterSource
 
 from nyhetsbrev.cli_support import AppContext, pass_app
 from nyhetsbrev.contacts.model import LANGUAGES, current_actor
@@ -24,6 +26,13 @@ from nyhetsbrev.delivery.campaign import (
 )
 from nyhetsbrev.delivery.dryrun import print_dry_run, write_emls
 from nyhetsbrev.delivery.ledger import Ledger
+from nyhetsbrev.delivery.operator import (
+    DEFAULTS,
+    ProgressLog,
+    next_steps,
+    resume_command,
+    stored_options,
+)
 from nyhetsbrev.delivery.options import (
     DEFAULT_DAILY_CAP,
     DEFAULT_MAX_ERRORS,
@@ -33,6 +42,7 @@ from nyhetsbrev.delivery.options import (
 )
 from nyhetsbrev.delivery.prepare import Prepared, prepare
 from nyhetsbrev.delivery.reports import duration, list_rows, write_report
+from nyhetsbrev.delivery.schema import Campaign
 from nyhetsbrev.delivery.states import CampaignStatus, DeliveryStatus
 from nyhetsbrev.errors import DeliveryError
 from nyhetsbrev.workspace import Workspace
@@ -58,6 +68,11 @@ from nyhetsbrev.workspace import Workspace
     "--retry-failed",
     is_flag=True,
     help="With --resume: try the deliveries the server refused once more.",
+)
+@click.option(
+    "--retry-permanent",
+    is_flag=True,
+    help="With --retry-failed: also the permanent refusals (5xx), not only the temporary (4xx).",
 )
 @click.option(
     "--new-campaign",
@@ -149,6 +164,7 @@ def send(
     resume: bool,
     resend_uncertain: bool,
     retry_failed: bool,
+    retry_permanent: bool,
     new_campaign: bool,
     again: bool,
     attach_pdf: bool,
@@ -172,24 +188,34 @@ def send(
     nyhetsbrev send 2025-q1 --resume              continue after a crash, Ctrl-C or pause
     """
     opts = SendOptions(
-        issue_id, confirm, tests, resume, resend_uncertain, retry_failed, new_campaign, again,
-        attach_pdf, topics, sectors, languages, allow_warnings, write_eml, rate, daily_cap,
-        max_errors, retry_delay, actor,
+        issue_id, confirm, tests, resume, resend_uncertain, retry_failed, retry_permanent,
+        new_campaign, again, attach_pdf, topics, sectors, languages, allow_warnings, write_eml,
+        rate, daily_cap, max_errors, retry_delay, actor,
     )  # fmt: skip
     opts.check_usage()
-    run_send(app, opts)
+    context = click.get_current_context()
+    given = {
+        name
+        for name in DEFAULTS
+        if context.get_parameter_source(name) not in (ParameterSource.DEFAULT, None)
+    }
+    run_send(app, opts, given)
 
 
-def run_send(app: AppContext, opts: SendOptions) -> None:
-    """A dry run, a test send, or a real (new or resumed) campaign, as `opts` say."""
+def run_send(app: AppContext, opts: SendOptions, given: set[str] | None = None) -> None:
+    """A dry run, a test send, or a real (new or resumed) campaign, as `opts` say. A resume
+    takes the options the campaign began with, except those `given` on the command line."""
     ws, issue_id = app.workspace, opts.issue_id
-    audience, limits = opts.audience(), opts.limits()
     with steps.open_ledger(ws) as (store, ledger):
         attach = opts.attach_pdf
         if opts.resume:
             again = opts.resend_uncertain or opts.retry_failed
             found = steps.resumable(ledger, issue_id, finished_too=again)
             attach = bool(found and found.attach_pdf)
+            if found is not None and found.options:
+                kept = {k: v for k, v in found.options.items() if k not in (given or set())}
+                opts = replace(opts, **{k: v for k, v in kept.items() if k in DEFAULTS})
+        audience, limits = opts.audience(), opts.limits()
         prepared = prepare(ws, issue_id, attach_pdf=attach)
         _show_warnings(prepared)
         if opts.dry_run:
@@ -215,6 +241,7 @@ def run_send(app: AppContext, opts: SendOptions) -> None:
                 limits,
                 resend_uncertain=opts.resend_uncertain,
                 retry_failed=opts.retry_failed,
+                retry_permanent=opts.retry_permanent,
             )
         else:
             sent_by = current_actor(opts.actor)
@@ -228,6 +255,7 @@ def run_send(app: AppContext, opts: SendOptions) -> None:
                 new_campaign=opts.new_campaign,
                 approval_id=approval.id if approval else None,
                 sent_by=sent_by,
+                options=stored_options(vars(opts)),
             )
         _announce(ledger, started)
         try:
@@ -238,7 +266,7 @@ def run_send(app: AppContext, opts: SendOptions) -> None:
             raise DeliveryError(
                 f"{exc.message}\nCampaign {started.campaign.id} is paused (report: "
                 f"{ws.relative(path)}). To continue, run: "
-                f"{_resume_command(app, opts, prepared)}"
+                f"{_resume_command(app, opts, prepared, started.campaign)}"
             ) from None
         _finish(app, ws, ledger, summary, opts, prepared)
 
@@ -335,7 +363,8 @@ def _run_with_progress(sender: Sender, total: int) -> Summary:
             per_minute = done / max(time.monotonic() - started, 1e-6) * 60
             progress.update(task, completed=done, rate=f"{per_minute:.0f}")
 
-        sender.progress = tick
+        log = ProgressLog(total, lambda line: click.echo(line, err=True))
+        sender.progress = tick if console.is_terminal else log.tick
         with _stop_on_signals(sender):
             return sender.run()
 
@@ -370,9 +399,19 @@ def _finish(
             f"{len(summary.bounced)}"
         )
     click.echo(f"Report: {ws.relative(path)}")
+    temporary, permanent = ledger.failed_kinds(campaign.id)
+    for step in next_steps(
+        issue_id,
+        _with_options(campaign, opts, prepared),
+        app.root,
+        failed_temporary=temporary,
+        failed_permanent=permanent,
+        uncertain=c[DeliveryStatus.UNCERTAIN],
+    ):
+        click.echo(f"Next: {step}")
     if campaign.status == CampaignStatus.FINISHED:
         return
-    command = _resume_command(app, opts, prepared)
+    command = _resume_command(app, opts, prepared, campaign)
     if summary.interrupted:
         click.echo(
             f"Stopped: {c[DeliveryStatus.PENDING] + c[DeliveryStatus.SENDING]} not yet sent. "
@@ -382,12 +421,17 @@ def _finish(
     raise DeliveryError(f"paused: {summary.stopped}. To continue, run: {command}")
 
 
-def _resume_command(app: AppContext, opts: SendOptions, prepared: Prepared) -> str:
-    """The exact command that continues the campaign with the same limits."""
-    extra = opts.limit_flags()
-    if prepared.warnings:
-        extra.append("--allow-warnings")
-    command = steps.resume_command(opts.issue_id, extra)
-    if app.root:
-        command = command.replace("nyhetsbrev send", f"nyhetsbrev --root {app.root} send", 1)
-    return command
+def _resume_command(
+    app: AppContext, opts: SendOptions, prepared: Prepared, campaign: Campaign
+) -> str:
+    """The exact command that continues the campaign with the options it began with."""
+    return resume_command(opts.issue_id, _with_options(campaign, opts, prepared), app.root)
+
+
+def _with_options(campaign: Campaign, opts: SendOptions, prepared: Prepared) -> Campaign:
+    """The campaign with its stored options (a campaign from before they were stored: this
+    command's, with --allow-warnings when the issue has warnings)."""
+    if campaign.options:
+        return campaign
+    options = {**stored_options(vars(opts)), "allow_warnings": bool(prepared.warnings)}
+    return replace(campaign, options=options)

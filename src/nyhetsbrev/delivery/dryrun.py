@@ -56,6 +56,7 @@ def print_dry_run(
     try:
         smtp = SmtpSettings.from_env()
         rows.append(("SMTP", f"{smtp.display} ({smtp.security})"))
+        rows.append(("Login", smtp.login))
     except DeliveryError:
         rows.append(("SMTP", "not configured: set NYHETSBREV_SMTP_URL (see docs/operations.md)"))
     rows.append(("Time", estimate(count, limits)))

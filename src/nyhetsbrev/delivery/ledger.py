@@ -26,6 +26,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from nyhetsbrev.contacts.database import read_transaction, write_transaction
 from nyhetsbrev.contacts.model import ContactStatus, now
+from nyhetsbrev.delivery.claims import CLAIM, CLAIM_AGAIN, ELSEWHERE, LOCK_CONTACT
 from nyhetsbrev.delivery.schema import (
     Campaign,
     Claimed,
@@ -53,6 +54,7 @@ class Ledger:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._connection: Connection | None = None
+        self._issues: dict[int, tuple[str, bool]] = {}
 
     # --- campaigns ------------------------------------------------------------------------------
 
@@ -67,29 +69,44 @@ class Ledger:
         *,
         approval_id: int | None = None,
         sent_by: str | None = None,
-    ) -> Campaign:
+        options: dict[str, Any] | None = None,
+    ) -> Campaign | None:
+        """A new running campaign; None if the issue already has an open (running or paused)
+        campaign for this audience — the database's unique index decides, so of two processes
+        creating one at the same instant exactly one succeeds."""
         at = now()
-        with write_transaction(self.engine) as conn:
-            key = conn.execute(
-                campaigns.insert().values(
-                    issue_id=issue_id,
-                    build_hash=build_hash,
-                    subject=subject,
-                    audience=json.dumps(audience, sort_keys=True),
-                    attach_pdf=attach_pdf,
-                    status=CampaignStatus.RUNNING,
-                    queued=False,
-                    owner=owner,
-                    approval_id=approval_id,
-                    sent_by=sent_by,
-                    created_at=at,
-                    updated_at=at,
-                )
-            ).inserted_primary_key
+        try:
+            with write_transaction(self.engine) as conn:
+                key = conn.execute(
+                    campaigns.insert().values(
+                        issue_id=issue_id,
+                        build_hash=build_hash,
+                        subject=subject,
+                        audience=json.dumps(audience, sort_keys=True),
+                        attach_pdf=attach_pdf,
+                        status=CampaignStatus.RUNNING,
+                        queued=False,
+                        owner=owner,
+                        approval_id=approval_id,
+                        sent_by=sent_by,
+                        owner_since=at,
+                        options=json.dumps(options, sort_keys=True) if options else None,
+                        created_at=at,
+                        updated_at=at,
+                    )
+                ).inserted_primary_key
+        except sa.exc.IntegrityError:
+            return None
         assert key is not None
         found = self.get(int(key[0]))
         assert found is not None
         return found
+
+    def discard(self, campaign_id: int) -> None:
+        """Forget a campaign that got no recipients (nothing was sent, nothing is lost)."""
+        with write_transaction(self.engine) as conn:
+            has_rows = sa.exists().where(deliveries.c.campaign_id == campaign_id)
+            conn.execute(campaigns.delete().where(campaigns.c.id == campaign_id, ~has_rows))
 
     def get(self, campaign_id: int) -> Campaign | None:
         with read_transaction(self.engine) as conn:
@@ -160,14 +177,13 @@ class Ledger:
             query = query.where(campaigns.c.owner.is_(None))
         else:
             query = query.where(campaigns.c.owner == previous)
-        with write_transaction(self.engine) as conn:
-            values = {
-                "owner": owner,
-                "status": CampaignStatus.RUNNING,
-                "note": None,
-                "updated_at": now(),
-            }
-            return conn.execute(query.values(**values)).rowcount == 1
+        at = now()
+        values = {"owner": owner, "status": CampaignStatus.RUNNING, "note": None, "updated_at": at}
+        try:
+            with write_transaction(self.engine) as conn:
+                return conn.execute(query.values(**values, owner_since=at)).rowcount == 1
+        except sa.exc.IntegrityError:  # another campaign of the issue and audience is open
+            return False
 
     # --- recipients -----------------------------------------------------------------------------
 
@@ -257,6 +273,26 @@ class Ledger:
         with write_transaction(self.engine) as conn:
             return _move(conn, campaign_id, states, DeliveryStatus.PENDING, now())
 
+    def requeue_failed(self, campaign_id: int, *, permanent: bool) -> int:
+        """Put failed deliveries back in the queue: those refused for now (4xx), and with
+        `permanent` also those refused for good (5xx, or an address that cannot work)."""
+        query = deliveries.update().where(
+            deliveries.c.campaign_id == campaign_id, deliveries.c.status == "failed"
+        )
+        if not permanent:
+            query = query.where(_TEMPORARY)
+        with write_transaction(self.engine) as conn:
+            return conn.execute(query.values(status="pending", updated_at=now())).rowcount
+
+    def failed_kinds(self, campaign_id: int) -> tuple[int, int]:
+        """How many of the campaign's failed deliveries were temporary (4xx) and permanent."""
+        query = sa.select(
+            sa.func.count().filter(_TEMPORARY), sa.func.count().filter(~_TEMPORARY)
+        ).where(deliveries.c.campaign_id == campaign_id, deliveries.c.status == "failed")
+        with read_transaction(self.engine) as conn:
+            temporary, permanent = conn.execute(query).one()
+        return int(temporary), int(permanent)
+
     def sending_to_uncertain(self, campaign_id: int) -> int:
         """After a crash: deliveries caught mid-transaction may or may not have arrived."""
         with write_transaction(self.engine) as conn:
@@ -288,8 +324,17 @@ class Ledger:
         with self._hot() as conn:
             if flush is not None:
                 _record(conn, flush, at)
-            values = {"delivery": item.id, "contact": item.contact_id, "mid": message_id, "at": at}
-            if conn.execute(_CLAIM, values).rowcount == 1:
+            issue_id, again = self._issue_of(conn, campaign_id)
+            values = {
+                "delivery": item.id,
+                "contact": item.contact_id,
+                "mid": message_id,
+                "at": at,
+                "issue": issue_id,
+            }
+            if conn.dialect.name == "postgresql":  # claims of one contact, one at a time
+                conn.execute(LOCK_CONTACT, {"contact": item.contact_id})
+            if conn.execute(CLAIM_AGAIN if again else CLAIM, values).rowcount == 1:
                 if heartbeat:
                     conn.execute(
                         campaigns.update()
@@ -301,7 +346,24 @@ class Ledger:
             if contact is None or contact.status != ContactStatus.SUBSCRIBED:
                 why = "contact erased" if contact is None else f"contact is now {contact.status}"
                 _record(conn, Outcome(item.id, DeliveryStatus.SKIPPED, None, why), at)
+                return None
+            other = conn.execute(ELSEWHERE, values).first()
+            if other is not None and (not again or other.status == DeliveryStatus.SENDING):
+                why = f"{other.status} in campaign {other.campaign_id} of the same issue"
+                _record(conn, Outcome(item.id, DeliveryStatus.SKIPPED, None, why), at)
             return None  # skipped, or another process claimed it first
+
+    def _issue_of(self, conn: Connection, campaign_id: int) -> tuple[str, bool]:
+        """The campaign's issue, and whether it resends to those who got it (`--again`)."""
+        if campaign_id not in self._issues:
+            row = conn.execute(
+                sa.select(campaigns.c.issue_id, campaigns.c.audience).where(
+                    campaigns.c.id == campaign_id
+                )
+            ).one()
+            again = bool(json.loads(row.audience).get("again"))
+            self._issues[campaign_id] = (row.issue_id, again)
+        return self._issues[campaign_id]
 
     def record(self, outcome: Outcome) -> None:
         with self._hot() as conn:
@@ -399,23 +461,8 @@ class Ledger:
 _CONTACT = sa.select(_contacts.c.email, _contacts.c.name, _contacts.c.status).where(
     _contacts.c.id == sa.bindparam("contact")
 )
-_CLAIM = (  # the contact's status is checked in the same statement, right before sending
-    deliveries.update()
-    .where(
-        deliveries.c.id == sa.bindparam("delivery"),
-        deliveries.c.status == DeliveryStatus.PENDING,
-        sa.exists().where(
-            _contacts.c.id == sa.bindparam("contact"),
-            _contacts.c.status == ContactStatus.SUBSCRIBED,
-        ),
-    )
-    .values(
-        status=DeliveryStatus.SENDING,
-        attempts=deliveries.c.attempts + 1,
-        message_id=sa.bindparam("mid"),
-        updated_at=sa.bindparam("at"),
-    )
-)
+_CODE = sa.func.coalesce(deliveries.c.smtp_code, 0)  # no code: an address that cannot work
+_TEMPORARY = sa.and_(_CODE >= 400, _CODE < 500)
 _OUTCOME: dict[str, Any] = {
     "status": sa.bindparam("state"),
     "smtp_code": sa.bindparam("code"),

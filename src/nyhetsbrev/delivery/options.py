@@ -26,6 +26,7 @@ class SendOptions:
     resume: bool = False
     resend_uncertain: bool = False
     retry_failed: bool = False
+    retry_permanent: bool = False
     new_campaign: bool = False
     again: bool = False
     attach_pdf: bool = False
@@ -64,6 +65,7 @@ class SendOptions:
         rules = (
             ("--resend-uncertain", self.resend_uncertain, "resume", self.resume),
             ("--retry-failed", self.retry_failed, "resume", self.resume),
+            ("--retry-permanent", self.retry_permanent, "retry-failed", self.retry_failed),
             ("--new-campaign", self.new_campaign, "confirm", self.confirm),
         )
         for flag, on, needs, present in rules:

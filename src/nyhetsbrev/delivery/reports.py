@@ -10,11 +10,13 @@ from pathlib import Path
 import click
 
 from nyhetsbrev.cli_support import AppContext, pass_app
+from nyhetsbrev.contacts.model import now
 from nyhetsbrev.delivery import send as steps
-from nyhetsbrev.delivery.campaign import Audience
+from nyhetsbrev.delivery.campaign import Audience, owner_alive, owner_who
 from nyhetsbrev.delivery.ledger import Ledger
+from nyhetsbrev.delivery.operator import resume_command
 from nyhetsbrev.delivery.schema import Campaign
-from nyhetsbrev.delivery.states import DeliveryStatus
+from nyhetsbrev.delivery.states import CampaignStatus, DeliveryStatus
 from nyhetsbrev.errors import DeliveryError
 
 REPORT_COLUMNS = ("address", "outcome", "time", "smtp_reply", "attempts", "message_id")
@@ -67,8 +69,9 @@ def duration(seconds: float) -> str:
     return f"{hours} h {minutes} min"
 
 
-def campaign_table(ledger: Ledger) -> list[str]:
-    """One line per campaign (oldest first) under a header; empty without campaigns."""
+def campaign_table(ledger: Ledger, root: str | None = None) -> list[str]:
+    """One line per campaign (oldest first) under a header; empty without campaigns. After
+    them, how to continue each campaign whose sender is gone."""
     found = ledger.campaigns()
     if not found:
         return []
@@ -76,16 +79,35 @@ def campaign_table(ledger: Ledger) -> list[str]:
         f"{'#':>4}  {'issue':<8} {'status':<10} {'started':<17} "
         f"{'sent':>6} {'failed':>6} {'uncert.':>7} {'skipped':>7} {'to send':>7}"
     ]
+    gone = []
     for campaign in found:
         c = ledger.counts(campaign.id)
+        status = shown_status(campaign)
+        if status == "interrupted" and campaign.owner:
+            gone.append(
+                f"Campaign {campaign.id} was interrupted: its sender "
+                f"({owner_who(campaign.owner)}) is gone. Continue it with: "
+                f"{resume_command(campaign.issue_id, campaign, root)}"
+            )
         lines.append(
-            f"{campaign.id:>4}  {campaign.issue_id:<8} {campaign.status:<10} "
+            f"{campaign.id:>4}  {campaign.issue_id:<8} {status:<10} "
             f"{campaign.created_at.astimezone():%Y-%m-%d %H:%M}  {c[DeliveryStatus.SENT]:>6} "
             f"{c[DeliveryStatus.FAILED]:>6} {c[DeliveryStatus.UNCERTAIN]:>7} "
             f"{c[DeliveryStatus.SKIPPED]:>7} "
             f"{c[DeliveryStatus.PENDING] + c[DeliveryStatus.SENDING]:>7}"
         )
-    return lines
+    return lines + gone
+
+
+def shown_status(campaign: Campaign) -> str:
+    """The campaign's state as a person needs it: `running` whose sender is gone is
+    `interrupted` (a crash, a closed terminal, a machine that went away)."""
+    owner = campaign.owner
+    if campaign.status != CampaignStatus.RUNNING or not owner:
+        return campaign.status
+    if not owner_alive(owner, campaign.updated_at, now()):
+        return "interrupted"
+    return campaign.status
 
 
 @click.group(invoke_without_command=True)
@@ -96,7 +118,7 @@ def campaigns(ctx: click.Context) -> None:
         return
     app = ctx.find_object(AppContext) or AppContext()
     with steps.open_ledger(app.workspace) as (_, ledger):
-        lines = campaign_table(ledger)
+        lines = campaign_table(ledger, app.root)
     click.echo(
         "\n".join(lines) or "No campaigns yet: `nyhetsbrev send ID` shows what a send would do."
     )
@@ -130,7 +152,7 @@ def show(app: AppContext, number: int, csv_path: Path | None) -> None:
         rows = [
             ("Issue", campaign.issue_id),
             ("Subject", campaign.subject),
-            ("Status", campaign.status + (f" ({campaign.note})" if campaign.note else "")),
+            ("Status", shown_status(campaign) + (f" ({campaign.note})" if campaign.note else "")),
             ("Audience", audience.describe() + (", again" if audience.again else "")),
             ("PDF", "attached" if campaign.attach_pdf else "not attached"),
             ("Build", campaign.build_hash[:16]),

@@ -43,6 +43,8 @@ campaigns = sa.Table(
     sa.Column("finished_at", UTCDateTime),
     sa.Column("approval_id", sa.Integer),
     sa.Column("sent_by", sa.Text),
+    sa.Column("owner_since", UTCDateTime),  # since when `owner` sends it (migration 4)
+    sa.Column("options", sa.Text),  # the send options as JSON, for the resume command
     sa.CheckConstraint(states_check("status", CampaignStatus), name="ck_campaigns_status"),
 )
 deliveries = sa.Table(
@@ -139,8 +141,46 @@ def _delivery_v3(conn: Connection) -> None:
     conn.execute(sa.text("ALTER TABLE campaigns ADD COLUMN sent_by TEXT"))
 
 
+def _delivery_one_open_campaign(conn: Connection) -> None:
+    """at most one running or paused campaign per issue and audience; owner_since, options"""
+    for name, kind in (("owner_since", sa.DateTime(timezone=True)), ("options", sa.Text())):
+        column_type = kind.compile(dialect=conn.dialect)
+        conn.execute(sa.text(f"ALTER TABLE campaigns ADD COLUMN {name} {column_type}"))
+    # A database from before this step may hold two open campaigns of one issue and audience
+    # (the race this step closes): the older ones are cancelled, their pending rows skipped.
+    rows = conn.execute(
+        sa.text(
+            "SELECT id, issue_id, audience FROM campaigns "
+            "WHERE status IN ('running', 'paused') ORDER BY id DESC"
+        )
+    ).all()
+    kept: set[tuple[str, str]] = set()
+    for campaign_id, issue_id, audience in rows:
+        if (issue_id, audience) not in kept:
+            kept.add((issue_id, audience))
+            continue
+        note = "cancelled by the upgrade: a newer campaign of the issue was open too"
+        conn.execute(
+            sa.text(
+                "UPDATE deliveries SET status = 'skipped', last_reply = :note "
+                "WHERE campaign_id = :id AND status = 'pending'"
+            ),
+            {"id": campaign_id, "note": note},
+        )
+        conn.execute(
+            sa.text("UPDATE campaigns SET status = 'cancelled', note = :note WHERE id = :id"),
+            {"id": campaign_id, "note": note},
+        )
+    conn.execute(
+        sa.text(
+            "CREATE UNIQUE INDEX uq_campaigns_open ON campaigns (issue_id, audience) "
+            "WHERE status IN ('running', 'paused')"
+        )
+    )
+
+
 #: The ledger's schema history. Append only.
-DELIVERY_STEPS = (_delivery_v1, _delivery_v2, _delivery_v3)
+DELIVERY_STEPS = (_delivery_v1, _delivery_v2, _delivery_v3, _delivery_one_open_campaign)
 register_migrations("delivery", DELIVERY_STEPS)
 
 
@@ -163,6 +203,8 @@ class Campaign:
     finished_at: datetime | None
     approval_id: int | None = None  # the approval (approval/) it was sent under, if any
     sent_by: str | None = None  # --actor / NYHETSBREV_ACTOR of `send --confirm`
+    owner_since: datetime | None = None
+    options: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -201,4 +243,5 @@ def row_to_campaign(row: sa.Row[Any]) -> Campaign:
     data = row._asdict()
     data["audience"] = json.loads(data["audience"])
     data["status"] = CampaignStatus(data["status"])
+    data["options"] = json.loads(data["options"]) if data.get("options") else None
     return Campaign(**data)

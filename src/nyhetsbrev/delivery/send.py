@@ -7,11 +7,11 @@ The CLI calls these in order: `open_ledger()`; `readiness()` lists what stops a 
 from __future__ import annotations
 
 import os
-import shlex
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from nyhetsbrev.contacts.keys import check_key_from_env, weak_key_message
 from nyhetsbrev.contacts.model import load_list_settings, now
@@ -24,6 +24,7 @@ from nyhetsbrev.delivery.campaign import (
     count_audience,
     owner_alive,
     owner_id,
+    owner_who,
     queue,
 )
 from nyhetsbrev.delivery.ledger import Ledger
@@ -99,11 +100,6 @@ def readiness(prepared: Prepared, *, allow_warnings: bool, real: bool) -> list[s
     return problems
 
 
-def resume_command(issue_id: str, extra: list[str]) -> str:
-    """The exact command that continues this issue's campaign."""
-    return shlex.join(["nyhetsbrev", "send", issue_id, "--resume", *extra])
-
-
 def report_path(ws: Workspace, campaign: Campaign) -> Path:
     """contacts/reports/campaign-N-<id>.csv: with the personal data, never in build/ (published)."""
     folder = ws.contacts_dir / REPORTS
@@ -155,10 +151,13 @@ def start(
     new_campaign: bool,
     approval_id: int | None = None,
     sent_by: str | None = None,
+    options: dict[str, Any] | None = None,
 ) -> Started:
     """A new campaign for the issue (after `--new-campaign` cancels an unfinished one)."""
     issue_id = prepared.loaded.id
     existing = ledger.unfinished(issue_id)
+    if existing is not None:
+        _ensure_stopped(existing, issue_id)
     if existing is not None and not new_campaign:
         counts = ledger.counts(existing.id)
         waiting = counts[DeliveryStatus.PENDING] + counts[DeliveryStatus.SENDING]
@@ -182,7 +181,6 @@ def start(
     owner = owner_id()
     notes = []
     if existing is not None:
-        _ensure_stopped(existing, issue_id)
         uncertain = ledger.sending_to_uncertain(existing.id)
         left = ledger.cancel(existing.id, "replaced by a new campaign")
         notes.append(
@@ -198,8 +196,25 @@ def start(
         owner,
         approval_id=approval_id,
         sent_by=sent_by,
+        options=options,
     )
+    if campaign is None:  # another process created it a moment ago: it sends, this one does not
+        transport.close()
+        rival = ledger.unfinished(issue_id)
+        if rival is not None:
+            _ensure_stopped(rival, issue_id)
+        raise DeliveryError(
+            f"another campaign for {issue_id} was started at the same moment: "
+            "`nyhetsbrev campaigns` shows it"
+        )
     queued = queue(store, ledger, campaign)
+    if queued == 0:  # another campaign sent it to everyone between the count and now
+        transport.close()
+        ledger.discard(campaign.id)
+        raise DeliveryError(
+            f"nothing to send: all {counted.recipients + counted.already} recipient(s) already "
+            f"received {issue_id}; add --again to send it to them once more"
+        )
     sender = _sender(prepared, store, ledger, campaign, transport, limits)
     return Started(campaign, sender, queued=queued, pending=queued, notes=notes)
 
@@ -212,6 +227,7 @@ def resume(
     *,
     resend_uncertain: bool,
     retry_failed: bool,
+    retry_permanent: bool = False,
 ) -> Started:
     """Continue the issue's unfinished campaign: `sending` rows become `uncertain` first."""
     issue_id = prepared.loaded.id
@@ -243,8 +259,8 @@ def resume(
     requeued = 0
     if resend_uncertain:
         requeued += ledger.requeue(campaign.id, [DeliveryStatus.UNCERTAIN])
-    if retry_failed:
-        requeued += ledger.requeue(campaign.id, [DeliveryStatus.FAILED])
+    if retry_failed:  # the temporary refusals (4xx); the permanent ones only when asked
+        requeued += ledger.requeue_failed(campaign.id, permanent=retry_permanent)
     campaign = ledger.get(campaign.id) or campaign
     queued = 0 if campaign.queued else queue(store, ledger, campaign)
     pending = ledger.counts(campaign.id)[DeliveryStatus.PENDING]
@@ -262,10 +278,13 @@ def resumable(ledger: Ledger, issue_id: str, *, finished_too: bool) -> Campaign 
 
 
 def _ensure_stopped(campaign: Campaign, issue_id: str) -> None:
+    """Refuse, saying who sends it, while the campaign's owner may still be sending."""
     if campaign.owner and owner_alive(campaign.owner, campaign.updated_at, now()):
+        since = campaign.owner_since or campaign.created_at
         raise DeliveryError(
-            f"campaign {campaign.id} for {issue_id} is being sent right now by process "
-            f"{campaign.owner}: wait for it to finish, or stop it with Ctrl-C first"
+            f"campaign {campaign.id} for {issue_id} is being sent by {owner_who(campaign.owner)} "
+            f"since {since.astimezone():%H:%M}; wait, or stop it there (`nyhetsbrev campaigns` "
+            "shows it)"
         )
 
 

@@ -14,28 +14,37 @@ A 421 or a dropped connection before the end of the message reconnects and tries
 with exponential backoff). Problems that are not about one recipient — cannot connect, login
 refused, the sender address refused — raise `TransportError`.
 
-Credentials are sent only over TLS (`smtps://`, or STARTTLS on `smtp://`), except to a server on
-loopback; the password is never part of a message or a URL shown to anyone.
+STARTTLS is used whenever the server offers it, loopback included; the certificate is always
+verified (`NYHETSBREV_SMTP_CA_FILE` adds a CA to trust). Credentials — a password or an OAuth2
+token (SASL XOAUTH2, see `oauth.py`) — are sent only over TLS, unless
+`NYHETSBREV_SMTP_ALLOW_PLAINTEXT_AUTH=1` allows it to a loopback server; they are never part of
+a message or of anything shown to anyone.
 """
 
 from __future__ import annotations
 
-import ipaddress
-import os
+import json
 import re
 import smtplib
 import ssl
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Literal
-from urllib.parse import unquote, urlsplit
 
+from nyhetsbrev.delivery.oauth import TokenSource, token_source, xoauth2_string
+from nyhetsbrev.delivery.smtpconfig import (
+    AUTH_ENV,
+    PASSWORD_ENV,
+    PLAINTEXT_ENV,
+    URL_ENV,
+)
+from nyhetsbrev.delivery.smtpconfig import (
+    SmtpSettings as SmtpSettings,
+)
+from nyhetsbrev.delivery.tls import certificate_problem, client_context
 from nyhetsbrev.errors import DeliveryError
 
-URL_ENV = "NYHETSBREV_SMTP_URL"
-PASSWORD_ENV = "NYHETSBREV_SMTP_PASSWORD"
-DEFAULT_PORTS = {"smtp": 587, "smtps": 465}
 Outcome = Literal["sent", "temporary", "permanent", "uncertain"]
 NO_SMTPUTF8 = (
     "the SMTP server does not offer SMTPUTF8, which an address with non-ASCII characters "
@@ -46,82 +55,6 @@ Stage = Literal["connect", "mail", "rcpt", "data", "message"]
 
 class TransportError(DeliveryError):
     """The SMTP server cannot be used at all (connection, TLS, login, sender refused)."""
-
-
-@dataclass(frozen=True)
-class SmtpSettings:
-    """Where and how to submit mail; `display` is safe to print (it has no password)."""
-
-    scheme: Literal["smtp", "smtps"]
-    host: str
-    port: int
-    username: str | None = None
-    password: str | None = field(default=None, repr=False)
-    timeout: float = 60.0
-
-    @property
-    def display(self) -> str:
-        user = f"{self.username}@" if self.username else ""
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"{self.scheme}://{user}{host}:{self.port}"
-
-    @property
-    def security(self) -> str:
-        """How the connection is protected, in words."""
-        if self.scheme == "smtps":
-            return "TLS"
-        return "plain, loopback only" if self.loopback else "STARTTLS"
-
-    @property
-    def loopback(self) -> bool:
-        if self.host.lower() == "localhost":
-            return True
-        try:
-            return ipaddress.ip_address(self.host).is_loopback
-        except ValueError:
-            return False
-
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> SmtpSettings:
-        """Read `NYHETSBREV_SMTP_URL` and `NYHETSBREV_SMTP_PASSWORD`."""
-        env = os.environ if environ is None else environ
-        url = env.get(URL_ENV, "").strip()
-        if not url:
-            raise DeliveryError(
-                f"{URL_ENV} is not set: say which SMTP server sends the newsletter, e.g. "
-                f"export {URL_ENV}=smtp://kom@politiet.no@smtp.office365.com:587 and the password "
-                f"in {PASSWORD_ENV} — see docs/operations.md"
-            )
-        return cls.parse(url, env.get(PASSWORD_ENV) or None)
-
-    @classmethod
-    def parse(cls, url: str, password: str | None = None) -> SmtpSettings:
-        """`smtp://user@host:587` (STARTTLS), `smtps://user@host:465` (TLS), `smtp://127.0.0.1:2525`."""
-        try:
-            parts = urlsplit(url)
-            port = parts.port
-        except ValueError:
-            raise DeliveryError(f"{URL_ENV} is not a valid URL: {_redact(url)}") from None
-        if parts.scheme not in DEFAULT_PORTS:
-            raise DeliveryError(
-                f'{URL_ENV} must start with smtp:// (STARTTLS) or smtps:// (TLS), not "'
-                f'{parts.scheme}://" — e.g. smtp://user@smtp.office365.com:587'
-            )
-        if parts.password is not None:
-            raise DeliveryError(
-                f"{URL_ENV} contains a password: remove it from the URL and set it in "
-                f"{PASSWORD_ENV} instead (the URL is printed; the password never is)"
-            )
-        if not parts.hostname:
-            raise DeliveryError(f"{URL_ENV} names no host: {_redact(url)}")
-        username = unquote(parts.username) if parts.username else None
-        if username and not password:
-            raise DeliveryError(
-                f"{URL_ENV} names the user {username} but {PASSWORD_ENV} is not set: set it to "
-                "that account's password (or an app password)"
-            )
-        scheme: Literal["smtp", "smtps"] = "smtps" if parts.scheme == "smtps" else "smtp"
-        return cls(scheme, parts.hostname, port or DEFAULT_PORTS[scheme], username, password)
 
 
 @dataclass(frozen=True)
@@ -163,6 +96,10 @@ class SmtpTransport:
         self.backoff = backoff
         self._sleep = sleep
         self._smtp: smtplib.SMTP | None = None
+        self._context = client_context(settings.ca_file)
+        self._tokens: TokenSource | None = (
+            token_source(settings.oauth, settings.ca_file) if settings.oauth else None
+        )
         self.connections = 0
 
     def __enter__(self) -> SmtpTransport:
@@ -172,25 +109,37 @@ class SmtpTransport:
         self.close()
 
     def open(self) -> None:
-        """Connect (retrying with backoff), secure the connection and log in."""
+        """Connect (retrying with backoff), secure the connection and log in.
+
+        A refused OAuth token is retried once with a fresh one; a second refusal is an error.
+        """
+        for fresh_token in (False, True):
+            if fresh_token and self._tokens is not None:
+                self._tokens.invalidate()
+            try:
+                self._smtp = self._connect_retrying()
+                self.connections += 1
+                return
+            except _AuthRefused as refused:
+                if fresh_token or self._tokens is None:
+                    raise TransportError(self._refusal(refused)) from None
+
+    def _connect_retrying(self) -> smtplib.SMTP:
+        s = self.settings
         last: Exception | None = None
         for attempt in range(self.attempts):
             if attempt:
                 self._sleep(self.backoff * 2 ** (attempt - 1))
             try:
-                self._smtp = self._connect()
-                self.connections += 1
-                return
+                return self._connect()
             except ssl.SSLError as exc:
-                raise TransportError(
-                    f"TLS with {self.settings.display} failed: {exc.reason or exc} — check the "
-                    f"host name in {URL_ENV} (the server's certificate must match it)"
-                ) from None
+                problem = certificate_problem(exc, s.scheme, s.host, s.port, s.timeout)
+                raise TransportError(f"TLS with {s.display} failed: {problem}") from None
             except (OSError, smtplib.SMTPConnectError, smtplib.SMTPServerDisconnected) as exc:
                 last = exc
         reason = getattr(last, "strerror", None) or str(last) or type(last).__name__
         raise TransportError(
-            f"cannot connect to {self.settings.display} ({self.attempts} tries): {reason} — "
+            f"cannot connect to {s.display} ({self.attempts} tries): {reason} — "
             f"check {URL_ENV} and that the server is reachable from this machine"
         )
 
@@ -288,7 +237,7 @@ class SmtpTransport:
 
     def _connect(self) -> smtplib.SMTP:
         s = self.settings
-        context = ssl.create_default_context()
+        context = self._context
         smtp: smtplib.SMTP
         if s.scheme == "smtps":
             smtp = smtplib.SMTP_SSL(
@@ -299,19 +248,22 @@ class SmtpTransport:
         try:
             smtp.ehlo()
             encrypted = s.scheme == "smtps"
-            if not encrypted and not s.loopback:
-                if not smtp.has_extn("starttls"):
-                    raise TransportError(
-                        f"{s.display} does not offer STARTTLS, so the connection would not be "
-                        "encrypted — use the server's submission port (587, STARTTLS) or smtps:// "
-                        "(465); nyhetsbrev only talks unencrypted SMTP to a server on loopback"
-                    )
+            if not encrypted and smtp.has_extn("starttls"):
                 smtp.starttls(context=context)
                 smtp.ehlo()
                 encrypted = True
-            if s.username:
+            if not encrypted and not s.loopback:
+                raise TransportError(
+                    f"{s.display} does not offer STARTTLS, so the connection would not be "
+                    "encrypted — use the server's submission port (587, STARTTLS) or smtps:// "
+                    "(465); nyhetsbrev only talks unencrypted SMTP to a server on loopback"
+                )
+            if s.auth != "none":
                 check_credentials_allowed(s, encrypted)
-                self._login(smtp)
+                if s.auth == "password":
+                    self._login(smtp)
+                else:
+                    self._xoauth2(smtp)
         except BaseException:
             smtp.close()
             raise
@@ -323,10 +275,17 @@ class SmtpTransport:
         try:
             smtp.login(s.username, s.password)
         except smtplib.SMTPAuthenticationError as exc:
+            reply = _reply(exc.smtp_code, exc.smtp_error)
+            if "5.7.30" in reply or "basic authentication is not supported" in reply.lower():
+                raise TransportError(
+                    f"{s.display} no longer takes passwords: {reply} — Microsoft 365 has turned "
+                    f"off Basic authentication for SMTP: log in as an app with {AUTH_ENV}=m365 "
+                    "(docs/operations.md, Microsoft 365)"
+                ) from None
             raise TransportError(
-                f"{s.display} refused the login for {s.username}: "
-                f"{_reply(exc.smtp_code, exc.smtp_error)} — check {PASSWORD_ENV}; with Microsoft "
-                "365, authenticated SMTP must be enabled for the mailbox"
+                f"{s.display} refused the login for {s.username}: {reply} — check "
+                f"{PASSWORD_ENV}; with Microsoft 365, authenticated SMTP must be enabled for the "
+                "mailbox"
             ) from None
         except smtplib.SMTPNotSupportedError:
             raise TransportError(
@@ -334,13 +293,79 @@ class SmtpTransport:
                 "use the server's submission port"
             ) from None
 
+    def _xoauth2(self, smtp: smtplib.SMTP) -> None:
+        s = self.settings
+        assert s.username is not None and self._tokens is not None
+        offered = smtp.esmtp_features.get("auth", "").upper().split()
+        if "XOAUTH2" not in offered:
+            shown = " ".join(offered) or "none"
+            raise TransportError(
+                f"{s.display} does not offer AUTH XOAUTH2 (it offers: {shown}) — for Microsoft "
+                "365 use smtp://…@smtp.office365.com:587, for Google smtp://…@smtp.gmail.com:587"
+            )
+        token = self._tokens.token()
+        said: list[str] = []
+
+        def respond(challenge: bytes | None = None) -> str:
+            if challenge is None:
+                return xoauth2_string(s.username or "", token)
+            said.append(_oauth_challenge(challenge))
+            return ""  # an empty response ends the exchange: the server then answers 535
+
+        try:
+            smtp.auth("XOAUTH2", respond)
+        except smtplib.SMTPAuthenticationError as exc:
+            reply = _reply(exc.smtp_code, exc.smtp_error)
+            raise _AuthRefused(reply, said[0] if said else "") from None
+
+    def _refusal(self, refused: _AuthRefused) -> str:
+        s = self.settings
+        detail = f" (the server said: {refused.detail})" if refused.detail else ""
+        if s.auth == "m365":
+            advice = (
+                "the app needs the SMTP.SendAsApp permission with admin consent, a service "
+                "principal in Exchange Online (New-ServicePrincipal) and FullAccess to the "
+                f"mailbox {s.username} (Add-MailboxPermission); see docs/operations.md, "
+                "Microsoft 365"
+            )
+        else:
+            advice = (
+                "check that NYHETSBREV_SMTP_OAUTH_TOKEN_COMMAND prints a token for that user "
+                "with the scope for SMTP (Microsoft: https://outlook.office365.com/.default, "
+                "Google: https://mail.google.com/)"
+            )
+        return (
+            f"{s.display} refused the OAuth token for {s.username}, a fresh one too: "
+            f"{refused.reply}{detail} — {advice}"
+        )
+
+
+class _AuthRefused(Exception):
+    def __init__(self, reply: str, detail: str) -> None:
+        super().__init__(reply)
+        self.reply, self.detail = reply, detail
+
+
+def _oauth_challenge(challenge: bytes) -> str:
+    """The JSON error a server sends in a 334 after a refused XOAUTH2 token (no token in it)."""
+    try:
+        data = json.loads(challenge)
+    except ValueError:
+        return ""
+    if not isinstance(data, dict):
+        return ""
+    return ", ".join(f"{k}={v}" for k, v in data.items() if isinstance(v, str | int))[:200]
+
 
 def check_credentials_allowed(settings: SmtpSettings, encrypted: bool) -> None:
-    """Refuse to send a password over an unencrypted connection, except to loopback."""
-    if settings.username and not encrypted and not settings.loopback:
+    """Refuse to send a password or token over an unencrypted connection, unless allowed."""
+    if settings.auth != "none" and not encrypted and not settings.allow_plaintext_auth:
+        what = "password" if settings.auth == "password" else "token"
         raise TransportError(
-            f"refusing to send the password for {settings.username} to {settings.display} over "
-            "an unencrypted connection — use STARTTLS (smtp://…:587) or smtps://…:465"
+            f"refusing to send the {what} for {settings.username} to {settings.display} over "
+            "an unencrypted connection — the server offers no STARTTLS: use STARTTLS "
+            f"(smtp://…:587) or smtps://…:465; for a relay on this machine only, "
+            f"{PLAINTEXT_ENV}=1 allows it"
         )
 
 
@@ -377,7 +402,3 @@ def _dot_stuff(data: bytes) -> bytes:
     if not body.endswith(b"\r\n"):
         body += b"\r\n"
     return body + b".\r\n"
-
-
-def _redact(url: str) -> str:
-    return re.sub(r"//([^/@:]*):[^/@]*@", r"//\1:***@", url)
