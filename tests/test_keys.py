@@ -90,3 +90,56 @@ def test_a_deliberate_rotation_names_the_old_key(
         check_key(store.engine, new)  # from now on the new one is the key
         with pytest.raises(NyhetsbrevError):
             check_key(store.engine, GOOD)
+
+
+def test_two_processes_recording_the_first_fingerprint_at_once_both_go_on(
+    database_url: str,
+) -> None:
+    """Two editors pressing send on a fresh database: the second INSERT of the fingerprint
+    must not fail (it did, as an 'unexpected OperationalError/IntegrityError', in the race test
+    of issue 10).
+
+    The other process is played by a second connection that records the fingerprint just
+    before this one's INSERT. On SQLite the check holds the write lock from its first read
+    (BEGIN IMMEDIATE), so the other one waits; on PostgreSQL it records first and this one
+    must compare with what it recorded.
+    """
+    import threading
+
+    import sqlalchemy as sa
+
+    from nyhetsbrev.contacts.keys import KEY_CHECK_SETTING, fingerprint
+
+    with open_store(database_url) as store:
+        other = sa.create_engine(database_url)
+        racers: list[threading.Thread] = []
+
+        def record_first(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+            if "INSERT INTO settings" not in statement or racers:
+                return
+
+            def race() -> None:
+                with other.begin() as racer:
+                    racer.execute(
+                        sa.text(
+                            "INSERT INTO settings (key, value) VALUES (:k, :v) "
+                            "ON CONFLICT DO NOTHING"
+                        ),
+                        {"k": KEY_CHECK_SETTING, "v": fingerprint(GOOD)},
+                    )
+
+            racer = threading.Thread(target=race)
+            racers.append(racer)
+            racer.start()
+            racer.join(timeout=0.5 if store.engine.dialect.name == "sqlite" else 10)
+
+        sa.event.listen(store.engine, "before_cursor_execute", record_first)
+        try:
+            check_key(store.engine, GOOD)  # the same key: this one goes on
+        finally:
+            sa.event.remove(store.engine, "before_cursor_execute", record_first)
+        assert racers
+        racers[0].join(timeout=30)  # on SQLite the other one then finds the row and stops
+        other.dispose()
+        with pytest.raises(NyhetsbrevError):
+            check_key(store.engine, secrets.token_urlsafe(32))

@@ -19,8 +19,9 @@ import os
 from collections import Counter
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
+from nyhetsbrev.contacts.database import write_transaction
 from nyhetsbrev.contacts.schema.tables import settings
 from nyhetsbrev.errors import NyhetsbrevError
 
@@ -94,19 +95,31 @@ def check_key(engine: Engine, secret: str, *, old: str | None = None) -> None:
     recorded fingerprint, the new key's fingerprint replaces it.
     """
     mine = fingerprint(secret)
-    with engine.begin() as conn:
-        query = sa.select(settings.c.value).where(settings.c.key == KEY_CHECK_SETTING)
-        recorded = conn.execute(query).scalar_one_or_none()
-        if recorded is None:
-            conn.execute(settings.insert().values(key=KEY_CHECK_SETTING, value=mine))
-            return
-        if hmac.compare_digest(recorded, mine):
-            return
-        if old is not None and hmac.compare_digest(recorded, fingerprint(old)):
-            conn.execute(
-                settings.update().where(settings.c.key == KEY_CHECK_SETTING).values(value=mine)
-            )
-            return
+    # A write transaction (BEGIN IMMEDIATE on SQLite): two commands starting at once on a new
+    # database must not both think they record the first fingerprint.
+    try:
+        with write_transaction(engine) as conn:
+            return _check_key(conn, mine, old)
+    except sa.exc.IntegrityError:
+        # PostgreSQL: another process recorded the first fingerprint since our read; compare
+        # with what it recorded.
+        with write_transaction(engine) as conn:
+            return _check_key(conn, mine, old)
+
+
+def _check_key(conn: Connection, mine: str, old: str | None) -> None:
+    query = sa.select(settings.c.value).where(settings.c.key == KEY_CHECK_SETTING)
+    recorded = conn.execute(query).scalar_one_or_none()
+    if recorded is None:
+        conn.execute(settings.insert().values(key=KEY_CHECK_SETTING, value=mine))
+        return
+    if hmac.compare_digest(recorded, mine):
+        return
+    if old is not None and hmac.compare_digest(recorded, fingerprint(old)):
+        conn.execute(
+            settings.update().where(settings.c.key == KEY_CHECK_SETTING).values(value=mine)
+        )
+        return
     raise KeyMismatch(
         f"{SECRET_ENV} is not the key this contact database was used with: the links in the "
         "newsletters already sent were signed with the other one (with this key they would "
