@@ -19,7 +19,6 @@ keyword). Nothing is ever deleted.
 from __future__ import annotations
 
 import contextlib
-import ipaddress
 import os
 import shlex
 import ssl
@@ -32,6 +31,7 @@ from urllib.parse import unquote, urlsplit
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError, LoginError
 
+from nyhetsbrev.delivery.smtpconfig import is_loopback_host
 from nyhetsbrev.errors import BouncesError
 
 URL_ENV = "NYHETSBREV_IMAP_URL"
@@ -64,12 +64,7 @@ class ImapSettings:
 
     @property
     def loopback(self) -> bool:
-        if self.host.lower() == "localhost":
-            return True
-        try:
-            return ipaddress.ip_address(self.host).is_loopback
-        except ValueError:
-            return False
+        return is_loopback_host(self.host)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> ImapSettings:

@@ -36,6 +36,17 @@ AuthMode = Literal["none", "password", "xoauth2", "m365"]
 AUTH_MODES: tuple[AuthMode, ...] = ("password", "xoauth2", "m365")
 
 
+def is_loopback_host(host: str) -> bool:
+    """localhost, 127.0.0.0/8 or ::1: a server on this machine (credentials may go in clear
+    there only when the user says so)."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 @dataclass(frozen=True)
 class SmtpSettings:
     """Where and how to submit mail; `display` is safe to print (it has no password)."""
@@ -86,12 +97,7 @@ class SmtpSettings:
 
     @property
     def loopback(self) -> bool:
-        if self.host.lower() == "localhost":
-            return True
-        try:
-            return ipaddress.ip_address(self.host).is_loopback
-        except ValueError:
-            return False
+        return is_loopback_host(self.host)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> SmtpSettings:
