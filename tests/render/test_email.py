@@ -69,7 +69,16 @@ def test_articles_of_a_section_share_one_mj_section(small: Rendered) -> None:
 
 def test_preheader_comes_first_followed_by_filler(small: Rendered) -> None:
     html = small.text("email.html")
-    preview = re.search(r'<body[^>]*><div style="display:none;[^"]*">(.*?)</div>', html)
+    preview = re.search(r'<div class="preheader" style="([^"]*)">(.*?)</div>', html)
+    assert preview is not None
+    body = html.split("<body", 1)[1]
+    before = body[body.index(">") + 1 : body.index('<div class="preheader"')]
+    assert re.sub(r"<[^>]*>", "", before).strip() == ""  # the first text of the body
+    # hidden without a colour trick (SpamAssassin scores white-on-white: HTML_FONT_LOW_CONTRAST)
+    hiding = dict(rule.split(":", 1) for rule in preview.group(1).split(";") if rule)
+    assert "color" not in hiding and hiding["display"] == "none"
+    assert hiding["mso-hide"] == "all" and hiding["opacity"] == "0"
+    preview = re.search(r'<div class="preheader" style="[^"]*">(.*?)</div>', html)
     assert preview is not None
     assert preview.group(1).startswith("Ny veileder, en dom fra EMD og et kurs i mai")
     assert preview.group(1).count("&nbsp;") >= 80
