@@ -39,7 +39,7 @@ COLOURS_JS = """
 """
 SAMPLES = {
     "body text": "h3 + p, article > p, [role=article] td p",
-    "links": "main a, [role=article] td a",
+    "links": "main a, footer a, [role=article] td a",
     "headings": "h2, h3",
     "masthead": "h1, .pub, .per, .aud, .publisher, .period, .audience",
     "footer": "footer p, .ft ~ p",
@@ -115,6 +115,8 @@ def _open(browser: Any, path: Path, width: int, scheme: str = "light") -> Any:
         ("email.html", 640, "light"),
         ("email.html", 375, "dark"),
         ("index.html", 375, "light"),
+        ("index.html", 375, "dark"),
+        ("index.html", 640, "dark"),
     ],
 )
 def test_fits_the_screen_and_has_readable_contrast(
@@ -127,6 +129,10 @@ def test_fits_the_screen_and_has_readable_contrast(
         shot = ARTIFACTS / f"{file.replace('.', '-')}-{width}-{scheme}.png"
         page.screenshot(path=str(shot), full_page=True)
         assert scroll <= inner, f"{file} scrolls sideways at {width} px ({scroll} > {inner})"
+        ground = page.evaluate("getComputedStyle(document.body).backgroundColor")
+        if file == "index.html":  # the web edition follows the reader's colour scheme
+            dark = contrast(ground, "#000000") < contrast(ground, "#ffffff")
+            assert dark == (scheme == "dark"), f"{file} ({scheme}) has a {ground} background"
         low = []
         for kind, selector in SAMPLES.items():
             samples = page.evaluate(COLOURS_JS, selector)

@@ -42,6 +42,8 @@ def test_build_writes_the_editions_and_prints_paths_and_sizes(
         "period_label": "oktober–desember 2024",
         "language": "nb",
         "pdf": pdfs[0] if pdfs else None,
+        "summary": "Strategi mot menneskehandel på vei, KOMs oppdaterte veileder, "
+        "høringer, nye rapporter og kurs i 2025",
     }
     assert 'href="2024-q4/index.html"' in (workspace / "build" / "index.html").read_text()
 

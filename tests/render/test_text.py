@@ -63,8 +63,8 @@ def test_bullets_hang_and_letters_stay_intact(small: Rendered) -> None:
 def test_event_and_image_are_told_in_words(small: Rendered) -> None:
     text = small.text("email.txt")
     assert (
-        "- Grunnkurs om utnyttelse og menneskehandel [2] — 15.–16. mai 2025,\n"
-        "  digitalt (Arrangør: RVTS Øst)\n" in text
+        "- 15.–16. mai 2025, digitalt\n"
+        "  Grunnkurs om utnyttelse og menneskehandel [2] (Arrangør: RVTS Øst)\n" in text
     )
     assert "[Forsiden av veilederen, mørkeblå med et gult felt]" in text
 

@@ -17,7 +17,12 @@ def test_landmarks_skip_link_and_language(small: Rendered) -> None:
     assert '<a class="skip" href="#innhold">Hopp til innholdet</a>' in html
     for tag in ("<header", "<nav", '<main id="innhold"', "<article>", "<footer>", "<aside"):
         assert tag in html, tag
-    assert "<table" not in html and "<script" not in html and "<link" not in html
+    assert "<table" not in html and "<script" not in html
+    # the only <link> is the feed's, for feed readers; no external stylesheet
+    assert re.findall(r"<link\b[^>]*>", html) == [
+        '<link rel="alternate" type="application/atom+xml" href="../feed.xml" '
+        'title="Nyhetsstrøm (Atom)">'
+    ]
 
 
 def test_heading_hierarchy_and_section_anchors(small: Rendered) -> None:
@@ -59,11 +64,18 @@ def test_archive_lists_newest_first_with_period_labels(small: Rendered) -> None:
     ]
     html = render_archive(small.loaded, small.theme, entries)
     links = re.findall(r'<a href="([^"]+)">([^<]+)</a>', html)
-    assert links[:4] == [
-        ("2025-q1/index.html", "Nyhetsbrev fra KOM, januar–mars 2025"),
+    assert links[:7] == [
+        ("2025-q1/index.html", "januar–mars 2025"),
+        ("2025-q1/index.html", "Les på nett"),
         ("2025-q1/x.pdf", "PDF"),
-        ("2024-q4/index.html", "Nyhetsbrev fra KOM, oktober–desember 2024"),
-        ("2024-q3/index.html", "Newsletter from KOM, July–September 2024"),
+        ("2024-q4/index.html", "oktober–desember 2024"),
+        ("2024-q4/index.html", "Les på nett"),
+        ("2024-q3/index.html", "July–September 2024"),
+        ("2024-q3/index.html", "Les på nett"),
+    ]
+    assert links[-2:] == [
+        ("subscribe", "Meld deg på nyhetsbrevet"),
+        ("feed.xml", "Nyhetsstrøm (Atom)"),
     ]
     assert (
         '<li lang="en">' in html and "<title>Nyhetsbrev fra KOM – Alle nyhetsbrev</title>" in html

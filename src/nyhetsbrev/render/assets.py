@@ -35,6 +35,17 @@ def web_edition_url(loaded: LoadedIssue) -> str | None:
     return f"{base}/{loaded.id}/" if base else None
 
 
+def pdf_file_name(loaded: LoadedIssue) -> str:
+    """kom-nyhetsbrev-2024-q4.pdf: the publication's id, so a downloaded copy says whose it is."""
+    return f"{loaded.publication_id}-nyhetsbrev-{loaded.id}.pdf"
+
+
+def pdf_edition_url(loaded: LoadedIssue) -> str | None:
+    """`{public_url}/{id}/{pdf}`: the PDF edition beside the web edition, or None."""
+    web = web_edition_url(loaded)
+    return f"{web}{pdf_file_name(loaded)}" if web else None
+
+
 def archive_url(loaded: LoadedIssue) -> str | None:
     base = public_base(loaded)
     return f"{base}/" if base else None

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from nyhetsbrev.brand import LOGO_PNG, load_brand
 from nyhetsbrev.issue.load import LoadedIssue
-from nyhetsbrev.render.assets import issue_images
+from nyhetsbrev.render.assets import issue_images, pdf_file_name
 from nyhetsbrev.render.email import EmailEdition, clip_warning, render_email
 from nyhetsbrev.render.pdf import DEFAULT_STANDARD, PdfEdition, render_pdf
 from nyhetsbrev.render.text import render_text
@@ -78,11 +78,6 @@ class Editions:
             files["index.html"] = self.web.encode("utf-8")
         files.update(self.images)
         return files
-
-
-def pdf_file_name(loaded: LoadedIssue) -> str:
-    """kom-nyhetsbrev-2024-q4.pdf: the publication's id, so a downloaded copy says whose it is."""
-    return f"{loaded.publication_id}-nyhetsbrev-{loaded.id}.pdf"
 
 
 def render_editions(

@@ -17,7 +17,7 @@ from nyhetsbrev.errors import RenderError
 from nyhetsbrev.issue.content import issue_urls
 from nyhetsbrev.issue.load import LoadedIssue
 from nyhetsbrev.render import placeholders
-from nyhetsbrev.render.assets import pictures, web_edition_url
+from nyhetsbrev.render.assets import pdf_edition_url, pictures, web_edition_url
 from nyhetsbrev.render.environment import context, environment, render
 from nyhetsbrev.render.layout import contact_box_after
 from nyhetsbrev.theme import Theme
@@ -66,6 +66,7 @@ def render_mjml(loaded: LoadedIssue, theme: Theme) -> str:
         picture=pictures(loaded, absolute=True, max_width=CONTENT_WIDTH),
         web_url=web_edition_url(loaded),
         logo_url=logo_url(loaded, theme),
+        pdf_url=pdf_edition_url(loaded),
         unsubscribe_url=placeholders.UNSUBSCRIBE_URL,
         contact_box_after=contact_box_after(loaded.issue.sections),
     )

@@ -117,12 +117,12 @@ class _Writer:
         self.markdown(article.body)
         if article.events:
             lines = []
-            for event in article.events:
-                text = f"{self.link(event.title, event.url)} — "
-                text += event_when(event, self.language, self.labels)
+            for event in article.events:  # when, then the title: as in every edition
+                lines.append(_fill(event_when(event, self.language, self.labels), "- ", "  "))
+                text = self.link(event.title, event.url)
                 if event.organiser and event.organiser != article.title:
                     text += f" ({label(self.labels, 'organiser')}: {event.organiser})"
-                lines.append(_fill(text, "- ", "  "))
+                lines.append(_fill(text, "  ", "  "))
                 for block in markdown.parse(event.description) if event.description else ():
                     lines.append(self.block(block, "  "))
             self.add("\n".join(lines))

@@ -28,6 +28,7 @@ class ArchiveEntry:
     period_label: str
     language: str
     pdf: str | None = None
+    summary: str | None = None  # the preheader: one line on what the issue holds
 
     def to_json(self) -> bytes:
         return (json.dumps(asdict(self), ensure_ascii=False, indent=2) + "\n").encode("utf-8")
@@ -47,7 +48,14 @@ def render_web(loaded: LoadedIssue, theme: Theme, *, pdf_name: str | None = None
 
 
 def archive_entry(loaded: LoadedIssue, pdf_name: str | None = None) -> ArchiveEntry:
-    return ArchiveEntry(loaded.id, loaded.title, loaded.period_label, loaded.language, pdf_name)
+    return ArchiveEntry(
+        loaded.id,
+        loaded.title,
+        loaded.period_label,
+        loaded.language,
+        pdf_name,
+        loaded.issue.preheader or None,
+    )
 
 
 def render_archive(loaded: LoadedIssue, theme: Theme, entries: list[ArchiveEntry]) -> str:

@@ -144,7 +144,7 @@ class Archive:
             _link(item, "alternate", url, "text/html")
             if entry.pdf:
                 _link(item, "enclosure", f"{url}{entry.pdf}", "application/pdf")
-            _text(item, "summary", f"{entry.title} – {entry.period_label}")
+            _text(item, "summary", entry.summary or f"{entry.title} – {entry.period_label}")
         body: bytes = ET.tostring(feed, encoding="utf-8", xml_declaration=True)
         return body
 

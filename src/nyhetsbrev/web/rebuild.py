@@ -17,7 +17,8 @@ from nyhetsbrev.errors import NyhetsbrevError
 from nyhetsbrev.issue.check import check_issue
 from nyhetsbrev.issue.findings import Finding
 from nyhetsbrev.issue.load import LoadedIssue, find_publication, load_publication
-from nyhetsbrev.render.editions import RenderOptions, pdf_file_name, render_editions
+from nyhetsbrev.render.assets import pdf_file_name
+from nyhetsbrev.render.editions import RenderOptions, render_editions
 from nyhetsbrev.theme import Theme, default_theme, find_theme
 from nyhetsbrev.workspace import Workspace
 
