@@ -103,21 +103,28 @@ def test_every_article_title_in_reading_order_with_letters_intact(reference: Ren
         assert word in text
 
 
-def test_forts_on_every_continuation_page_and_never_on_a_first_page(reference: Rendered) -> None:
-    pages = reference.pages_text()
+def test_sections_flow_and_forts_heads_the_page_of_whatever_goes_on(reference: Rendered) -> None:
+    """Sections run on: a new page only before the first section and the closing page. Every
+    page after the contents begins either with a section's heading (no head) or with more of
+    the section above (its title "forts." as the running head)."""
+    loaded = reference.loaded
     marks = reference.bookmarks()
-    headings = [*section_headings(reference), reference.loaded.publication.about.title]
+    headings = [*section_headings(reference), loaded.publication.about.title]
     assert [t for t, _ in marks] == headings
     starts = [page for _, page in marks]
-    continuation_pages = 0
-    for i, (heading, first) in enumerate(zip(headings, starts, strict=True)):
-        last = starts[i + 1] - 1 if i + 1 < len(starts) else len(pages)
-        assert "forts." not in pages[first - 1], f"first page of {heading!r} says forts."
-        for number in range(first + 1, last + 1):
-            continuation_pages += 1
-            top = squash(pages[number - 1])
-            assert top.startswith(squash(f"{heading} forts.")), (number, top[:80])
-    assert continuation_pages >= 5  # the reference runs several sections over pages
+    assert starts[0] == 3 and starts[-1] == len(reference.reader.pages)
+    assert len(set(starts)) < len(starts), "some sections share a page: they flow"
+    continued = 0
+    for number in range(3, len(reference.reader.pages) + 1):
+        artifact, content = reference.split_text(number - 1)
+        opening = [h for h, first in zip(headings, starts, strict=True) if first == number]
+        if opening and content.startswith(squash(opening[0])):
+            assert "forts." not in artifact, (number, artifact[:80])
+            continue
+        above = [h for h, first in zip(headings, starts, strict=True) if first < number][-1]
+        continued += 1
+        assert artifact.startswith(squash(f"{above} forts.")), (number, artifact[:80])
+    assert continued >= 5  # the reference runs several sections over pages
 
 
 def test_split_articles_are_continued_by_name_and_only_then(reference: Rendered) -> None:
@@ -125,27 +132,36 @@ def test_split_articles_are_continued_by_name_and_only_then(reference: Rendered)
     titles = [squash(a.title) for s in loaded.issue.sections for a in s.articles]
     boxes = [squash(loaded.publication.contact.title or ""), squash(loaded.publication.about.title)]
     footer = squash(f"{loaded.title} · {loaded.period_label}")
-    headings = [*section_headings(reference), loaded.publication.about.title]
-    starts = [page for _, page in reference.bookmarks()]
-    pages_total = len(reference.reader.pages)
+    headings = [squash(h) for h in [*section_headings(reference), loaded.publication.about.title]]
     split = 0
-    for i, heading in enumerate(headings):
-        last = starts[i + 1] - 1 if i + 1 < len(starts) else pages_total
-        for number in range(starts[i] + 1, last + 1):
-            artifact, content = reference.split_text(number - 1)
-            head = squash(f"{heading} forts.")
-            assert artifact.startswith(head), (number, artifact[:80])
-            rest = artifact[len(head) : artifact.index(footer)]
-            starts_new = any(content.startswith(t) for t in [*titles, *boxes] if t)
-            if rest:  # "<article> forts.": that article began earlier and goes on here
-                split += 1
-                assert rest.endswith("forts.") and rest[: -len("forts.")] in titles, rest
-                assert not starts_new, f"page {number} says {rest!r} but begins a new article"
-                earlier = squash("".join(reference.pages_text()[: number - 1]))
-                assert rest[: -len("forts.")] in earlier
-            else:  # nothing continued: the page must begin with a heading
-                assert starts_new, f"page {number} continues an article without saying so"
+    for number in range(3, len(reference.reader.pages) + 1):
+        artifact, content = reference.split_text(number - 1)
+        if any(content.startswith(h) for h in headings):
+            continue  # a section begins the page
+        head = next(h + "forts." for h in headings if artifact.startswith(h + "forts."))
+        rest = artifact[len(head) : artifact.index(footer)]
+        starts_new = any(content.startswith(t) for t in [*titles, *boxes] if t)
+        if rest:  # "<article> forts.": that article began earlier and goes on here
+            split += 1
+            assert rest.endswith("forts.") and rest[: -len("forts.")] in titles, rest
+            assert not starts_new, f"page {number} says {rest!r} but begins a new article"
+            earlier = squash("".join(reference.pages_text()[: number - 1]))
+            assert rest[: -len("forts.")] in earlier
+        else:  # nothing continued: the page must begin with a heading
+            assert starts_new, f"page {number} continues an article without saying so"
     assert split >= 1, "the reference splits an article over pages"
+
+
+def test_no_heading_ends_a_page(reference: Rendered) -> None:
+    """Headings are kept with what follows: the last text line of a page is never a heading."""
+    loaded = reference.loaded
+    titles = {squash(a.title) for s in loaded.issue.sections for a in s.articles}
+    titles |= {squash(h) for h in section_headings(reference)}
+    footer = squash(f"{loaded.title} · {loaded.period_label}")
+    for number, text in enumerate(reference.pages_text()[2:], start=3):
+        lines = [line for line in text.splitlines() if line.strip()]
+        body = [line for line in lines if footer not in squash(line) and "av" not in line[-8:]]
+        assert body and squash(body[-1]) not in titles, (number, body[-1])
 
 
 def test_running_heads_and_footers_are_artifacts(reference: Rendered) -> None:
