@@ -20,7 +20,16 @@ pytestmark = pytest.mark.slow
 
 
 def start(root: Path, *args: str) -> subprocess.Popen[str]:
-    command = [sys.executable, "-m", "nyhetsbrev", "send", ISSUE, "--allow-warnings", *args]
+    command = [
+        sys.executable,
+        "-m",
+        "nyhetsbrev",
+        "send",
+        ISSUE,
+        "--allow-warnings",
+        "--allow-placeholder-links",
+        *args,
+    ]
     return subprocess.Popen(
         command,
         cwd=root,

@@ -13,7 +13,7 @@ from tests.delivery.conftest import ISSUE, Sink
 
 from nyhetsbrev.contacts.store import open_store
 
-REAL = ("send", ISSUE, "--confirm", "--allow-warnings", "--rate", "0")
+REAL = ("send", ISSUE, "--confirm", "--allow-warnings", "--allow-placeholder-links", "--rate", "0")
 
 
 @pytest.fixture
@@ -53,7 +53,9 @@ def test_campaign_states_resume_and_erasure(
                 .values(status="sending")
             )
     smtp_sink.faults.clear()
-    resumed = cli("send", ISSUE, "--resume", "--rate=0", "--allow-warnings")
+    resumed = cli(
+        "send", ISSUE, "--resume", "--rate=0", "--allow-warnings", "--allow-placeholder-links"
+    )
     assert resumed.exit_code == 0, resumed.output
     assert (
         "1 delivery(ies) were interrupted mid-transaction and are now uncertain; 0 put back "

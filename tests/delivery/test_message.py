@@ -73,7 +73,9 @@ def test_received_message_structure_and_headers(
     send_ws: Path, cli: Any, contacts: Callable[..., list[int]], smtp_sink: Sink
 ) -> None:
     ids = contacts(2)
-    result = cli("send", ISSUE, "--confirm", "--allow-warnings", "--rate", "0")
+    result = cli(
+        "send", ISSUE, "--confirm", "--allow-warnings", "--allow-placeholder-links", "--rate", "0"
+    )
     assert result.exit_code == 0, result.output
     assert smtp_sink.count() == 2
     built_html = (send_ws / "build" / ISSUE / "email.html").read_text("utf-8")
@@ -225,7 +227,9 @@ def test_dkim_signature_verifies_and_covers_list_unsubscribe(
     monkeypatch.setenv("NYHETSBREV_DKIM_KEY_FILE", str(key))
     monkeypatch.setenv("NYHETSBREV_DKIM_SELECTOR", "nyhetsbrev")
     contacts(1)
-    result = cli("send", ISSUE, "--confirm", "--allow-warnings", "--rate", "0")
+    result = cli(
+        "send", ISSUE, "--confirm", "--allow-warnings", "--allow-placeholder-links", "--rate", "0"
+    )
     assert result.exit_code == 0, result.output
     data = smtp_sink.received[0].data
     asked: list[bytes] = []

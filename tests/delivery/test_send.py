@@ -16,7 +16,7 @@ from nyhetsbrev.contacts.store import ContactStore, open_store
 from nyhetsbrev.contacts.tokens import read_token
 
 SEND = ("send", ISSUE)
-REAL = ("send", ISSUE, "--confirm", "--allow-warnings", "--rate", "0")
+REAL = ("send", ISSUE, "--confirm", "--allow-warnings", "--allow-placeholder-links", "--rate", "0")
 WARNINGS = 2  # the reference issue's grouped warning lines (placeholder links, "her" links)
 
 
@@ -65,6 +65,9 @@ def test_dry_run_builds_checks_and_sends_nothing(
         "  - newsletters/kom.yaml: public_url is a placeholder (https://nyhetsbrev.example.org), "
         "so the unsubscribe links would not work: set it to the address where `nyhetsbrev serve` "
         "answers",
+        "  - 63 link(s) still go to a placeholder, first at newsletters/2024-q4/issue.yaml:32:26 "
+        "(`nyhetsbrev check` lists them all): give them their real addresses, or add "
+        "--allow-placeholder-links to send anyway",
         "Nothing was sent. To send to 3 recipients, run: nyhetsbrev send 2024-q4 --confirm "
         "--allow-warnings",
     ]
@@ -88,6 +91,9 @@ def test_dry_run_builds_checks_and_sends_nothing(
         "  - newsletters/kom.yaml: public_url is a placeholder (https://nyhetsbrev.example.org), "
         "so the unsubscribe links would not work: set it to the address where `nyhetsbrev serve` "
         "answers\n"
+        "  - 63 link(s) still go to a placeholder, first at newsletters/2024-q4/issue.yaml:32:26 "
+        "(`nyhetsbrev check` lists them all): give them their real addresses, or add "
+        "--allow-placeholder-links to send anyway\n"
         "  - `nyhetsbrev check` lists 120 editorial warnings (above): fix them, or add "
         "--allow-warnings to send anyway\n"
     )
@@ -105,7 +111,8 @@ def test_dry_run_with_the_server_configured(
         "Login:    none\n"
     ) in result.output
     assert "Time:     about 7 min 8 s at 30 messages a minute" in result.output
-    assert "Before sending:" not in result.output
+    # placeholder links are the one thing left before a real send (they need their own flag)
+    assert result.output.count("\n  - ") == 1 and "--allow-placeholder-links" in result.output
     assert result.output.endswith(
         "Nothing was sent. To send to 214 recipients, run: nyhetsbrev send 2024-q4 --confirm "
         "--allow-warnings\n"
@@ -360,9 +367,17 @@ def test_consecutive_errors_pause_with_the_resume_command(
     assert result.output.endswith(
         "Error: paused: 3 errors in a row (the last: 554 5.6.0 Message content rejected). To "
         "continue, run: nyhetsbrev send 2024-q4 --resume --rate=0 --max-errors=3 "
-        "--allow-warnings\n"
+        "--allow-warnings --allow-placeholder-links\n"
     )
-    resumed = cli("send", ISSUE, "--resume", "--rate=0", "--allow-warnings", "--retry-failed")
+    resumed = cli(
+        "send",
+        ISSUE,
+        "--resume",
+        "--rate=0",
+        "--allow-warnings",
+        "--allow-placeholder-links",
+        "--retry-failed",
+    )
     assert resumed.exit_code == 0, resumed.output
     assert "Campaign 1 (2024-q4): 2 to send." in resumed.output  # 5xx stay failed
     assert sorted(smtp_sink.per_recipient().values()) == [1] * 2
@@ -381,7 +396,7 @@ def test_daily_cap_pauses(
     assert re.search(
         r"Error: paused: the daily cap of 2 messages is reached; resume tomorrow \(after "
         r"\d{4}-\d\d-\d\d \d\d:\d\d\)\. To continue, run: nyhetsbrev send 2024-q4 --resume "
-        r"--rate=0 --daily-cap=2 --allow-warnings\n$",
+        r"--rate=0 --daily-cap=2 --allow-warnings --allow-placeholder-links\n$",
         result.output,
     )
     assert smtp_sink.count() == 2
@@ -399,7 +414,7 @@ def test_resume_refuses_a_changed_build_and_a_second_campaign(
         issue.read_text("utf-8").replace("Utviklingsarbeid i JD", "Utviklingsarbeidet i JD"),
         "utf-8",
     )
-    changed = cli("send", ISSUE, "--resume", "--allow-warnings")
+    changed = cli("send", ISSUE, "--resume", "--allow-warnings", "--allow-placeholder-links")
     assert changed.exit_code == 1
     assert changed.output.endswith(
         "Error: 2024-q4 changed since campaign 1 began: its build (or subject, sender or "
@@ -430,7 +445,7 @@ def test_resume_refuses_a_changed_build_and_a_second_campaign(
         in smtp_sink.received[0].message.get_body(("plain",)).get_content()
     )
     assert smtp_sink.count() == 4
-    nothing = cli("send", ISSUE, "--resume", "--allow-warnings")
+    nothing = cli("send", ISSUE, "--resume", "--allow-warnings", "--allow-placeholder-links")
     assert nothing.output.endswith(
         "Error: there is no unfinished campaign for 2024-q4 to resume (campaign 2 is finished): "
         "start one with `nyhetsbrev send 2024-q4 --confirm` (`nyhetsbrev campaigns` lists them "
@@ -445,7 +460,15 @@ def test_uncertain_deliveries_are_listed_and_resent_only_when_asked(
     smtp_sink.fault("data", "person2@example.no", "drop")  # lost before being recorded
     assert cli(*REAL).exit_code == 0
     assert "person2@example.no" not in smtp_sink.per_recipient()
-    resend = cli("send", ISSUE, "--resume", "--resend-uncertain", "--rate=0", "--allow-warnings")
+    resend = cli(
+        "send",
+        ISSUE,
+        "--resume",
+        "--resend-uncertain",
+        "--rate=0",
+        "--allow-warnings",
+        "--allow-placeholder-links",
+    )
     assert resend.exit_code == 0, resend.output
     assert body(resend.output)[:2] == [
         "0 delivery(ies) were interrupted mid-transaction and are now uncertain; 1 put back in "
@@ -460,7 +483,9 @@ def test_rate_limit_is_kept(
 ) -> None:
     contacts(5)
     started = time.monotonic()
-    result = cli("send", ISSUE, "--confirm", "--allow-warnings", "--rate", "120")
+    result = cli(
+        "send", ISSUE, "--confirm", "--allow-warnings", "--allow-placeholder-links", "--rate", "120"
+    )
     elapsed = time.monotonic() - started
     assert result.exit_code == 0, result.output
     assert smtp_sink.count() == 5
@@ -555,10 +580,15 @@ def test_server_unusable_mid_send_pauses_and_loses_nothing(
         "5.7.60 SendAsDenied; not allowed to send as — check that the account may send as the "
         "publication's sender address\nCampaign 1 is paused (report: "
         "contacts/reports/campaign-1-2024-q4.csv). To continue, run: nyhetsbrev send 2024-q4 "
-        "--resume --rate=0 --allow-warnings\n"
+        "--resume --rate=0 --allow-warnings --allow-placeholder-links\n"
     )
     outcomes = [(r["address"], r["outcome"]) for r in report(send_ws, 1)]
     assert outcomes[2] == ("person3@example.no", "pending")
     smtp_sink.on_message = None
-    assert cli("send", ISSUE, "--resume", "--rate=0", "--allow-warnings").exit_code == 0
+    assert (
+        cli(
+            "send", ISSUE, "--resume", "--rate=0", "--allow-warnings", "--allow-placeholder-links"
+        ).exit_code
+        == 0
+    )
     assert sorted(smtp_sink.per_recipient().values()) == [1, 1, 1, 1]

@@ -11,7 +11,7 @@ from typing import Any
 from tests.conftest import require_tool
 from tests.delivery.conftest import ISSUE, Sink
 
-SEND = ("send", ISSUE, "--confirm", "--allow-warnings", "--rate", "0")
+SEND = ("send", ISSUE, "--confirm", "--allow-warnings", "--allow-placeholder-links", "--rate", "0")
 _SCORE = re.compile(r"Content analysis details:\s+\((-?\d+(?:\.\d+)?) points", re.S)
 _RULE = re.compile(r"^\s*(-?\d+\.\d+)\s+([A-Z0-9_]+)\s", re.M)
 

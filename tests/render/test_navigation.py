@@ -1,5 +1,5 @@
-"""Ways around and out of an issue: linked contents, "back to top", the footer's links out, and
-the archive as an index (issue 13)."""
+"""Ways around and out of an issue: linked contents, "back to top", the footer's links out, the
+archive as an index, and no link that goes nowhere (issue 13)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ import dataclasses
 import re
 
 import pytest
-from tests.render.conftest import Rendered
+from tests.render.conftest import Rendered, visible_text
 
+from nyhetsbrev.issue.content import markdown_links
 from nyhetsbrev.render.email import render_email
 from nyhetsbrev.render.web import ArchiveEntry, render_archive, render_web
 
@@ -74,3 +75,16 @@ def test_archive_is_an_index_with_period_summary_and_both_editions(small: Render
     assert '<a href="2025-q1/x.pdf">PDF</a>' in first
     assert '<p class="get" lang="nb">' in html  # the nb labels inside the en entry
     assert '<link rel="alternate" type="application/atom+xml" href="feed.xml"' in html
+
+
+def test_dead_links_are_plain_text_in_every_edition(reference: Rendered) -> None:
+    """The reference issue's "her" links and event titles without an address ("#") lead
+    nowhere: no edition makes them links (the PDF's own test checks its annotations)."""
+    dead = [href for *_, href in markdown_links(reference.loaded.issue, reference.loaded.source)]
+    assert dead.count("#") >= 20
+    for name in ("email.html", "index.html"):
+        html = reference.text(name)
+        assert not re.search(r"""href\s*=\s*["']\s*#?\s*["']""", html), name
+    text = reference.text("email.txt")
+    assert not re.search(r"^\[\d+\] #$", text, re.M)
+    assert "se her." in visible_text(reference.text("email.html"))

@@ -118,6 +118,11 @@ from nyhetsbrev.workspace import Workspace
     help="Send although `nyhetsbrev check` lists editorial warnings.",
 )
 @click.option(
+    "--allow-placeholder-links",
+    is_flag=True,
+    help='Send for real although links still go to a placeholder ("#", example.org).',
+)
+@click.option(
     "--write-eml",
     type=click.Path(file_okay=False, path_type=Path),
     metavar="DIR",
@@ -173,6 +178,7 @@ def send(
     sectors: tuple[str, ...],
     languages: tuple[str, ...],
     allow_warnings: bool,
+    allow_placeholder_links: bool,
     write_eml: Path | None,
     rate: float,
     daily_cap: int,
@@ -191,6 +197,7 @@ def send(
         issue_id, confirm, tests, resume, resend_uncertain, retry_failed, retry_permanent,
         new_campaign, again, attach_pdf, topics, sectors, languages, allow_warnings, write_eml,
         rate, daily_cap, max_errors, retry_delay, actor,
+        allow_placeholder_links,
     )  # fmt: skip
     opts.check_usage()
     context = click.get_current_context()
@@ -226,7 +233,12 @@ def run_send(app: AppContext, opts: SendOptions, given: set[str] | None = None) 
             if opts.write_eml:
                 write_emls(ws, prepared, store, audience, ledger, opts.write_eml)
             return
-        problems = steps.readiness(prepared, allow_warnings=opts.allow_warnings, real=opts.real)
+        problems = steps.readiness(
+            prepared,
+            allow_warnings=opts.allow_warnings,
+            real=opts.real,
+            allow_placeholder_links=opts.allow_placeholder_links,
+        )
         if problems:
             what = "send for real" if opts.real else "send a test"
             raise DeliveryError(f"cannot {what} yet:\n  - " + "\n  - ".join(problems))

@@ -2,7 +2,7 @@
 progress lines for a log, and what to do next with each group of deliveries left.
 
 A campaign stores the options it was started with (`rate`, `daily_cap`, `max_errors`,
-`retry_delay`, `allow_warnings`); `--resume` uses them unless the command line says otherwise,
+`retry_delay`, `allow_warnings`, `allow_placeholder_links`); `--resume` uses them unless the command line says otherwise,
 and every resume command printed repeats them, so it works run verbatim in a new shell.
 """
 
@@ -28,6 +28,7 @@ DEFAULTS: dict[str, Any] = {
     "max_errors": DEFAULT_MAX_ERRORS,
     "retry_delay": DEFAULT_RETRY_DELAY,
     "allow_warnings": False,
+    "allow_placeholder_links": False,
 }
 PROGRESS_SECONDS = 30.0
 PROGRESS_MESSAGES = 100
@@ -43,9 +44,9 @@ def resume_flags(options: Mapping[str, Any] | None) -> list[str]:
     flags = []
     for name, default in DEFAULTS.items():
         value = (options or {}).get(name, default)
-        if name == "allow_warnings":
+        if isinstance(default, bool):  # --allow-warnings, --allow-placeholder-links
             if value:
-                flags.append("--allow-warnings")
+                flags.append(f"--{name.replace('_', '-')}")
         elif value != default:
             number = f"{value:g}" if isinstance(value, float) else str(value)
             flags.append(f"--{name.replace('_', '-')}={number}")

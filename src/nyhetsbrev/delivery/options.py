@@ -40,6 +40,7 @@ class SendOptions:
     max_errors: int = DEFAULT_MAX_ERRORS
     retry_delay: float = DEFAULT_RETRY_DELAY
     actor: str | None = None  # who sends (--actor / NYHETSBREV_ACTOR), for the four-eyes rule
+    allow_placeholder_links: bool = False
 
     @property
     def real(self) -> bool:

@@ -72,8 +72,13 @@ def open_ledger(ws: Workspace) -> Iterator[tuple[ContactStore, Ledger]]:
         yield store, Ledger(store.engine)
 
 
-def readiness(prepared: Prepared, *, allow_warnings: bool, real: bool) -> list[str]:
-    """What stops a test send (`real=False`) or a real one: settings, key, links, warnings."""
+def readiness(
+    prepared: Prepared, *, allow_warnings: bool, real: bool, allow_placeholder_links: bool = False
+) -> list[str]:
+    """What stops a test send (`real=False`) or a real one: settings, key, links, warnings.
+
+    Placeholder links stop a real send even with --allow-warnings: every partner would see
+    them, so they take their own flag."""
     problems = []
     if not os.environ.get("NYHETSBREV_SMTP_URL"):
         problems.append(
@@ -91,6 +96,15 @@ def readiness(prepared: Prepared, *, allow_warnings: bool, real: bool) -> list[s
         problem = public_url_problem(prepared.loaded)
         if problem:
             problems.append(problem)
+        placeholders = [f for f in prepared.warnings if f.code == "placeholder-link"]
+        if placeholders and not allow_placeholder_links:
+            count = sum(1 + len(f.others) for f in placeholders)
+            first = placeholders[0]
+            problems.append(
+                f"{count} link(s) still go to a placeholder, first at {first.file}:{first.line}:"
+                f"{first.col} (`nyhetsbrev check` lists them all): give them their real "
+                "addresses, or add --allow-placeholder-links to send anyway"
+            )
     if prepared.warnings and not allow_warnings:
         count = sum(1 + len(f.others) for f in prepared.warnings)
         problems.append(

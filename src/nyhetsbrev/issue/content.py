@@ -58,7 +58,8 @@ def _link_position(
 
 
 def issue_urls(issue: Issue, publication: Publication) -> list[str]:
-    """Every link address of the issue and of the publication's recurring texts, once each."""
+    """Every real link address of the issue and of the publication's recurring texts, once each
+    (dead ones, "#", lead nowhere: the editions show them as plain text)."""
     urls: list[str] = []
     texts = [text for _, text in markdown_fields(issue)]
     texts += [publication.contact.body, publication.about.body, publication.contact_list.body]
@@ -68,4 +69,4 @@ def issue_urls(issue: Issue, publication: Publication) -> list[str]:
         for article in section.articles:
             urls += [event.url for event in article.events if event.url]
             urls += [decision.url for decision in article.decisions if decision.url]
-    return list(dict.fromkeys(urls))
+    return [url for url in dict.fromkeys(urls) if not markdown.is_dead_link(url)]

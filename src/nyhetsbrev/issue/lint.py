@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import re
 from collections import Counter
 
+from nyhetsbrev.issue import markdown
 from nyhetsbrev.issue.content import markdown_links
 from nyhetsbrev.issue.findings import Finding, sort_key
 from nyhetsbrev.issue.load import LoadedIssue
@@ -35,8 +35,8 @@ VAGUE_LINK_TEXT = frozenset(
         "läs mer",
     }
 )
-PLACEHOLDER_HOST = re.compile(r"^https?://([^/]*\.)?example\.(com|org|net|no)(/|$)", re.I)
-PLACEHOLDER_WORD = re.compile(r"\b(TODO|XXX|FIXME|TBD)\b")
+PLACEHOLDER_HOST = markdown.PLACEHOLDER_HOST
+PLACEHOLDER_WORD = markdown.PLACEHOLDER_WORD
 
 
 def today() -> dt.date:
@@ -153,12 +153,13 @@ def lint(loaded: LoadedIssue, *, on: dt.date | None = None) -> list[Finding]:
 def _check_link(warn: object, path: FieldPath, text: str, href: str, line: int, col: int) -> None:
     assert callable(warn)
     target = href.strip()
-    if target in ("", "#") or PLACEHOLDER_HOST.match(target) or PLACEHOLDER_WORD.search(target):
+    if markdown.is_placeholder_link(target):
         shown = target or "(empty)"
         warn(
             path,
             "placeholder-link",
-            f'link goes to "{shown}", a placeholder: give it the real address',
+            f'link goes to "{shown}", a placeholder (`send --confirm` refuses it; a "#" link '
+            "shows as plain text): give it the real address",
             line=line,
             col=col,
         )

@@ -7,12 +7,30 @@ and only the rules above enabled.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from html import escape
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
+
+PLACEHOLDER_HOST = re.compile(r"^https?://([^/]*\.)?example\.(com|org|net|no)(/|$)", re.I)
+PLACEHOLDER_WORD = re.compile(r"\b(TODO|XXX|FIXME|TBD)\b")
+
+
+def is_dead_link(href: str) -> bool:
+    """A link that goes nowhere ("#" or empty): every edition shows its text without a link."""
+    return href.strip() in ("", "#")
+
+
+def is_placeholder_link(href: str) -> bool:
+    """A link whose address the editor has not filled in yet (dead, example.org, TODO): `check`
+    warns about it and `send --confirm` refuses the issue."""
+    target = href.strip()
+    return is_dead_link(target) or bool(
+        PLACEHOLDER_HOST.match(target) or PLACEHOLDER_WORD.search(target)
+    )
 
 
 @dataclass(frozen=True)
@@ -208,6 +226,8 @@ def inline_html(children: tuple[Inline, ...], link_attrs: str = "") -> str:
             parts.append(f"<strong>{inline_html(child.children, link_attrs)}</strong>")
         elif isinstance(child, Emph):
             parts.append(f"<em>{inline_html(child.children, link_attrs)}</em>")
+        elif is_dead_link(child.href):  # a link that goes nowhere is plain text
+            parts.append(inline_html(child.children, link_attrs))
         else:
             attrs = f" {link_attrs}" if link_attrs else ""
             inner = inline_html(child.children, link_attrs)

@@ -176,6 +176,7 @@ def get_env(theme_path: str) -> jinja2.Environment:
         typst_fmt=typstcode.typst_fmt,
     )
     env.globals.update(label=label)
+    env.tests["dead_link"] = markdown.is_dead_link
     return env
 
 

@@ -79,7 +79,7 @@ class _Writer:
         return "".join(parts)
 
     def link(self, text: str, url: str | None) -> str:
-        if not url or url in (text, f"mailto:{text}"):
+        if not url or url in (text, f"mailto:{text}") or markdown.is_dead_link(url):
             return text
         return f"{text}{_GLUE}[{self.refs.number(url)}]"
 

@@ -16,7 +16,6 @@ _ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
 _NEEDS_ESCAPE = re.compile(r'[\\"\x00-\x1f\x7f-\x9f\u2028\u2029]')
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 EMPTY = "[]"
-DEAD_LINK = "#"  # a placeholder href ("[her](#)") leads nowhere in a PDF: it stays plain text
 
 
 def typst_str(value: object) -> str:
@@ -67,7 +66,7 @@ def inline_code(children: tuple[markdown.Inline, ...] | list[markdown.Inline]) -
             parts.append(f"strong({inline_code(child.children)})")
         elif isinstance(child, markdown.Emph):
             parts.append(f"emph({inline_code(child.children)})")
-        elif child.href.strip() in ("", DEAD_LINK):
+        elif markdown.is_dead_link(child.href):
             parts.append(inline_code(child.children))
         else:
             parts.append(f"link({typst_str(child.href)}, {inline_code(child.children)})")
