@@ -112,11 +112,19 @@ def test_received_message_structure_and_headers(
         assert read_token(match[1], "unsubscribe") == contact_id
         link = f"{PUBLIC_URL}/unsubscribe/{match[1]}"
         links.append(link)
+        settings = re.search(
+            rf'href="{re.escape(PUBLIC_URL)}/preferences/([A-Za-z0-9_-]+)"',
+            text_of(message, "html"),
+        )
+        assert settings and read_token(settings[1], "preferences") == contact_id
+        preferences = f"{PUBLIC_URL}/preferences/{settings[1]}"
         # the build's parts, with only the placeholders substituted: nothing re-rendered
         expected_html = built_html.replace("[[unsubscribe_url]]", link)
+        expected_html = expected_html.replace("[[preferences_url]]", preferences)
         expected_html = expected_html.replace("[[recipient_email]]", address)
         assert text_of(message, "html") == expected_html.rstrip("\n") + "\n"
         expected_text = built_text.replace("[[unsubscribe_url]]", link)
+        expected_text = expected_text.replace("[[preferences_url]]", preferences)
         expected_text = expected_text.replace("[[recipient_email]]", address)
         assert text_of(message, "plain") == expected_text.rstrip("\n") + "\n"
         assert link in text_of(message, "plain") and f'href="{link}"' in text_of(message, "html")

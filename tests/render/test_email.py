@@ -109,7 +109,11 @@ def test_footer_has_unsubscribe_placeholder_web_link_and_closing(small: Rendered
     assert f'href="{placeholders.UNSUBSCRIBE_URL}"' in html
     assert 'href="https://nyhetsbrev.kom.test/2025-q1/"' in html
     words = visible_text(html)
-    assert "Du får denne e-posten fordi du står på kontaktlisten vår. Meld deg av." in words
+    assert f'href="{placeholders.PREFERENCES_URL}"' in html  # the contact's own preferences page
+    assert (
+        "Du får denne e-posten fordi du står på kontaktlisten vår. Endre hva du får fra oss, "
+        "eller meld deg av." in words
+    )
     assert words.index("God vår!") > words.index("Ny dom fra EMD")
 
 

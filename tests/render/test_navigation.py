@@ -55,7 +55,7 @@ def test_back_to_top_and_links_out_are_in_the_issue_language(
 
 def test_email_footer_links_to_the_web_and_pdf_editions(small: Rendered) -> None:
     html = render_email(small.loaded, small.theme).html
-    footer = html[html.rindex("Meld deg av") :]
+    footer = html[html.rindex("meld deg av") :]
     assert '<a href="https://nyhetsbrev.kom.test/2025-q1/"' in footer
     assert (
         '<a href="https://nyhetsbrev.kom.test/2025-q1/kom-nyhetsbrev-2025-q1.pdf"' in footer

@@ -354,8 +354,11 @@ class Sender:
             ), None
         token = make_token("unsubscribe", item.contact_id, key=self._key)
         url = self.template.unsubscribe_url(token)
+        preferences = self.template.preferences_url(
+            make_token("preferences", item.contact_id, key=self._key)
+        )
         rendered = self.template.render(
-            Recipient(claimed.email, claimed.name, url), message_id=message_id
+            Recipient(claimed.email, claimed.name, url, preferences), message_id=message_id
         )
         data = rendered.data if self.sign is None else self.sign(rendered.data)
         try:

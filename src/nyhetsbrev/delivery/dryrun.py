@@ -126,11 +126,12 @@ def write_emls(
         if not audience.again and ledger.already_received(prepared.loaded.id, [contact.id]):
             continue
         url = template.unsubscribe_url(make_token("unsubscribe", contact.id, key=key))
+        preferences = template.preferences_url(make_token("preferences", contact.id, key=key))
         written += 1
         write_eml(
             folder,
             written,
             contact.email,
-            template.render(Recipient(contact.email, contact.name, url)),
+            template.render(Recipient(contact.email, contact.name, url, preferences)),
         )
     click.echo(f"Wrote {written} message(s) to {ws.relative(folder)}/ (nothing was sent).")

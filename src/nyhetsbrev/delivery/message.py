@@ -29,7 +29,7 @@ from pathlib import Path
 
 from nyhetsbrev.errors import DeliveryError
 from nyhetsbrev.render.placeholders import ALL as PLACEHOLDERS
-from nyhetsbrev.render.placeholders import RECIPIENT_EMAIL, UNSUBSCRIBE_URL
+from nyhetsbrev.render.placeholders import PREFERENCES_URL, RECIPIENT_EMAIL, UNSUBSCRIBE_URL
 
 CRLF = b"\r\n"
 TEST_PREFIX = "[TEST] "
@@ -60,6 +60,7 @@ class Recipient:
     email: str
     name: str | None
     unsubscribe_url: str
+    preferences_url: str = ""  # empty: the unsubscribe page stands in
 
 
 @dataclass(frozen=True)
@@ -137,7 +138,11 @@ class MessageTemplate:
         self, recipient: Recipient, *, message_id: str | None = None, now: datetime | None = None
     ) -> Rendered:
         """The complete message for one recipient (CRLF line ends, ready for SMTP DATA)."""
-        values = {UNSUBSCRIBE_URL: recipient.unsubscribe_url, RECIPIENT_EMAIL: recipient.email}
+        values = {
+            UNSUBSCRIBE_URL: recipient.unsubscribe_url,
+            PREFERENCES_URL: recipient.preferences_url or recipient.unsubscribe_url,
+            RECIPIENT_EMAIL: recipient.email,
+        }
         message_id = message_id or self.new_message_id()
         moment = now if now is not None else datetime.now().astimezone()
         head = (
@@ -160,6 +165,10 @@ class MessageTemplate:
     def unsubscribe_url(self, token: str) -> str:
         """The personal one-click link: `{public_url}/unsubscribe/{token}`."""
         return f"{self.public_url}/unsubscribe/{token}"
+
+    def preferences_url(self, token: str) -> str:
+        """The personal preferences page (topics, language): `{public_url}/preferences/{token}`."""
+        return f"{self.public_url}/preferences/{token}"
 
 
 def format_address(name: str | None, email: str) -> str:

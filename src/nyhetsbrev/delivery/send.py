@@ -147,8 +147,12 @@ def test_send(
         for address in addresses:
             contact = store.get(address)
             token = make_token("unsubscribe", contact.id, key=key) if contact else TEST_TOKEN
+            settings = make_token("preferences", contact.id, key=key) if contact else TEST_TOKEN
             recipient = Recipient(
-                address, contact.name if contact else None, template.unsubscribe_url(token)
+                address,
+                contact.name if contact else None,
+                template.unsubscribe_url(token),
+                template.preferences_url(settings),
             )
             data = template.render(recipient).data
             data = signer(data) if signer else data

@@ -68,6 +68,7 @@ def render_mjml(loaded: LoadedIssue, theme: Theme) -> str:
         logo_url=logo_url(loaded, theme),
         pdf_url=pdf_edition_url(loaded),
         unsubscribe_url=placeholders.UNSUBSCRIBE_URL,
+        preferences_url=placeholders.PREFERENCES_URL,
         contact_box_after=contact_box_after(loaded.issue.sections),
     )
     return render(theme, TEMPLATE, ctx)

@@ -6,5 +6,6 @@ opening build/<id>/email.html sees clearly where the personal link goes.
 """
 
 UNSUBSCRIBE_URL = "[[unsubscribe_url]]"
+PREFERENCES_URL = "[[preferences_url]]"
 RECIPIENT_EMAIL = "[[recipient_email]]"
-ALL = (UNSUBSCRIBE_URL, RECIPIENT_EMAIL)
+ALL = (UNSUBSCRIBE_URL, PREFERENCES_URL, RECIPIENT_EMAIL)

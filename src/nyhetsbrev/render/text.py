@@ -175,7 +175,8 @@ def render_text(loaded: LoadedIssue, theme: Theme) -> str:
         out.add("\n" + _fill(loaded.issue.closing, "", ""))
     out.text_block(pub.about, pub.short_name)
     out.text_block(pub.contact_list, label(labels, "contact"))
-    leave = f"{label(labels, 'unsubscribe')}: {placeholders.UNSUBSCRIBE_URL}"
+    leave = f"{label(labels, 'preferences')}: {placeholders.PREFERENCES_URL}\n"
+    leave += f"{label(labels, 'unsubscribe')}: {placeholders.UNSUBSCRIBE_URL}"
     out.add(_fill(label(labels, "unsubscribe_intro"), "", "") + "\n" + leave)
     if web_url:
         out.add(f"{label(labels, 'web_edition')}:\n{web_url}")
