@@ -16,6 +16,7 @@ import pytest
 from tests.conftest import REPO, require_tool
 
 from nyhetsbrev.issue.load import LoadedIssue, load_or_fail
+from nyhetsbrev.render.environment import typeset
 from nyhetsbrev.render.pdf import render_pdf
 from nyhetsbrev.theme import find_theme
 from nyhetsbrev.workspace import Workspace
@@ -89,7 +90,7 @@ def render(ws: Workspace, issue_id: str, out: Path, standard: str = "ua-1") -> R
     theme = find_theme(ws, loaded.publication.theme)
     edition = render_pdf(loaded, theme, standard)
     out.write_bytes(edition.pdf)
-    return Rendered(loaded, edition.pdf, edition.source, out, edition.warnings)
+    return Rendered(typeset(loaded), edition.pdf, edition.source, out, edition.warnings)
 
 
 def png(width: int = 8, height: int = 6) -> bytes:

@@ -14,6 +14,7 @@ from tests.pdf.conftest import Rendered, png, render, squash
 from nyhetsbrev.errors import RenderError
 from nyhetsbrev.issue import markdown
 from nyhetsbrev.issue.load import load_or_fail
+from nyhetsbrev.issue.typography import typeset
 from nyhetsbrev.render import pdf
 from nyhetsbrev.render.pdf import render_pdf
 from nyhetsbrev.theme import find_theme, packaged_theme_path
@@ -72,15 +73,17 @@ def small(workspace: Path) -> Rendered:
 
 def test_typst_special_characters_render_literally(small: Rendered) -> None:
     text = squash("".join(small.pages_text()))
-    assert squash(TITLE) in text
-    assert squash(ARTICLE) in text
+    assert squash(typeset(TITLE, "nb")) in text  # "sitat" → «sitat»: nb typography
+    assert squash(typeset(ARTICLE, "nb")) in text
     position = 0
-    for piece in markdown.block_plain(markdown.parse(BODY)).split("\n\n"):  # list bullets between
+    for piece in markdown.block_plain(markdown.parse(BODY, "nb")).split(
+        "\n\n"
+    ):  # list bullets between
         position = text.index(squash(piece), position)
     assert squash("under\\tittel #2") in text and squash("Takk for #nå!") in text
     # Content reaches Typst only as string literals: never as markup or code of its own.
     assert "#pagebreak() ]" not in small.source.replace('"#pagebreak() ] ', "")
-    assert '"Tegn #set page(width: 1cm) $x^2$ *fet* _kursiv_ @ref <lbl> \\\\ \\"sitat\\"' in (
+    assert '"Tegn #set page(width: 1cm) $x^2$ *fet* _kursiv_ @ref <lbl> \\\\ «sitat»' in (
         small.source
     )
 

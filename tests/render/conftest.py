@@ -16,6 +16,7 @@ from tests.conftest import REPO
 
 from nyhetsbrev.issue.load import LoadedIssue, load_or_fail
 from nyhetsbrev.render.editions import render_editions
+from nyhetsbrev.render.environment import typeset
 from nyhetsbrev.theme import Theme, find_theme
 from nyhetsbrev.workspace import Workspace
 
@@ -44,7 +45,8 @@ def rendered(root: Path, issue_id: str) -> Rendered:
     ws = Workspace(root)
     loaded, _ = load_or_fail(ws, issue_id)
     theme = find_theme(ws, loaded.publication.theme)
-    return Rendered(loaded, theme, render_editions(loaded, theme).files())
+    files = render_editions(loaded, theme).files()
+    return Rendered(typeset(loaded), theme, files)  # the issue as the editions set it
 
 
 @pytest.fixture

@@ -40,7 +40,7 @@ def test_every_title_paragraph_and_link_is_in_each_edition(reference: Rendered, 
             if squash(article.title) not in words:
                 missing.append(f"title: {article.title}")
             for field in (article.body, article.after):
-                for text in paragraphs(markdown.parse(field)):
+                for text in paragraphs(markdown.parse(field, reference.loaded.language)):
                     if text not in words:
                         missing.append(f"paragraph: {text[:70]}…")
             for event in article.events:
@@ -66,7 +66,7 @@ def test_the_publications_recurring_texts_are_in_each_edition(
     words = words_of(reference, file)
     pub = reference.loaded.publication
     for block in (pub.contact, pub.about, pub.contact_list):
-        for text in paragraphs(markdown.parse(block.body)):
+        for text in paragraphs(markdown.parse(block.body, reference.loaded.language)):
             assert text in words, f"{file} lacks: {text}"
     closing = reference.loaded.issue.closing
     assert closing and closing in words

@@ -15,6 +15,8 @@ from html import escape
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
+from nyhetsbrev.issue.typography import enable_typography
+
 PLACEHOLDER_HOST = re.compile(r"^https?://([^/]*\.)?example\.(com|org|net|no)(/|$)", re.I)
 PLACEHOLDER_WORD = re.compile(r"\b(TODO|XXX|FIXME|TBD)\b")
 
@@ -82,19 +84,18 @@ class ListBlock:
 Block = Paragraph | ListBlock
 
 
-def _parser() -> MarkdownIt:
+@lru_cache(maxsize=8)
+def _parser(language: str | None) -> MarkdownIt:
     md = MarkdownIt("zero", {"html": False, "linkify": False, "typographer": False})
     md.enable(["paragraph", "list", "emphasis", "link", "autolink", "escape", "newline"])
-    return md
-
-
-_MD = _parser()
+    return enable_typography(md, language) if language else md
 
 
 @lru_cache(maxsize=4096)
-def parse(source: str) -> tuple[Block, ...]:
-    """Parse Markdown into blocks. Pure and cached: the same text parses once per process."""
-    tokens = _MD.parse(source)
+def parse(source: str, language: str | None = None) -> tuple[Block, ...]:
+    """Parse Markdown into blocks; with a `language`, its typography too (quotation marks,
+    dashes: see `typography`). Pure and cached: the same text parses once per process."""
+    tokens = _parser(language).parse(source)
     blocks, _ = _blocks(tokens, 0, None)
     return tuple(blocks)
 

@@ -15,6 +15,7 @@ from nyhetsbrev.brand import LOGO_PNG, load_brand
 from nyhetsbrev.issue.load import LoadedIssue
 from nyhetsbrev.render.assets import issue_images, pdf_file_name
 from nyhetsbrev.render.email import EmailEdition, clip_warning, render_email
+from nyhetsbrev.render.environment import typeset
 from nyhetsbrev.render.pdf import DEFAULT_STANDARD, PdfEdition, render_pdf
 from nyhetsbrev.render.text import render_text
 from nyhetsbrev.render.web import render_web
@@ -85,6 +86,8 @@ def render_editions(
 ) -> Editions:
     """Render the editions `options` asks for (all, by default); RenderError if one fails."""
     options = options or RenderOptions()
+    # Titles, subtitles, event names: the language's typography, as each edition sets them.
+    loaded = typeset(loaded)
     linked = loaded
     if options.site_url is not None:
         publication = loaded.publication.model_copy(update={"public_url": options.site_url})

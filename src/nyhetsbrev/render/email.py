@@ -18,7 +18,7 @@ from nyhetsbrev.issue.content import issue_urls
 from nyhetsbrev.issue.load import LoadedIssue
 from nyhetsbrev.render import placeholders
 from nyhetsbrev.render.assets import pdf_edition_url, pictures, web_edition_url
-from nyhetsbrev.render.environment import context, environment, render
+from nyhetsbrev.render.environment import context, environment, render, typeset
 from nyhetsbrev.render.layout import contact_box_after
 from nyhetsbrev.theme import Theme
 
@@ -48,6 +48,7 @@ class EmailEdition:
 
 def render_email(loaded: LoadedIssue, theme: Theme) -> EmailEdition:
     """Render, compile, inline and check the email of an issue; RenderError if a check fails."""
+    loaded = typeset(loaded)
     source = render_mjml(loaded, theme)
     compiled = compile_mjml(source, theme)
     html = inline_content_css(compiled, content_css(theme))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import os
 import sys
@@ -20,6 +21,7 @@ from nyhetsbrev.errors import RenderError
 from nyhetsbrev.issue import markdown
 from nyhetsbrev.issue.load import LoadedIssue
 from nyhetsbrev.issue.model import CourtDecision, Event, Publication, Section
+from nyhetsbrev.issue.typography import typeset_issue
 from nyhetsbrev.render import typstcode
 from nyhetsbrev.theme import Theme
 
@@ -40,6 +42,12 @@ class TemplateContext(TypedDict):
     extra: dict[str, Any]
 
 
+def typeset(loaded: LoadedIssue) -> LoadedIssue:
+    """The issue with its plain fields (titles, event names…) in its language's typography;
+    every edition renders this (the Markdown fields get theirs as they are parsed)."""
+    return dataclasses.replace(loaded, issue=typeset_issue(loaded.issue, loaded.language))
+
+
 def context(loaded: LoadedIssue, theme: Theme, **extra: Any) -> TemplateContext:
     return TemplateContext(
         issue=loaded,
@@ -58,15 +66,26 @@ def _autoescape(name: str | None) -> bool:
     return bool(name and name.endswith(AUTOESCAPED))
 
 
-def md_html(text: str | None, link_attrs: str = "") -> Markup:
-    """Markdown → HTML; every character of content is escaped, raw HTML never passes through."""
+def md_html(text: str | None, link_attrs: str = "", language: str | None = None) -> Markup:
+    """Markdown → HTML; every character of content is escaped, raw HTML never passes through.
+    With a `language`, that language's typography (quotation marks, dashes)."""
     if not text:
         return Markup("")
-    return Markup(markdown.blocks_html(markdown.parse(text), link_attrs))
+    return Markup(markdown.blocks_html(markdown.parse(text, language), link_attrs))
 
 
-def md_blocks(text: str | None) -> tuple[markdown.Block, ...]:
-    return markdown.parse(text) if text else ()
+def md_blocks(text: str | None, language: str | None = None) -> tuple[markdown.Block, ...]:
+    return markdown.parse(text, language) if text else ()
+
+
+def _in_language(function: Any) -> Any:
+    """A filter that gets the template's `language` (for its typography) as a keyword."""
+
+    @jinja2.pass_context
+    def filter_(ctx: jinja2.runtime.Context, value: Any, *args: Any) -> Any:
+        return function(value, *args, language=ctx.get("language"))
+
+    return filter_
 
 
 def day(value: dt.date | dt.datetime, language: str) -> str:
@@ -162,8 +181,8 @@ def get_env(theme_path: str) -> jinja2.Environment:
         bytecode_cache=template_cache(),  # each template compiled once per machine, not per run
     )
     env.filters.update(
-        md_html=md_html,
-        md_blocks=md_blocks,
+        md_html=_in_language(md_html),
+        md_blocks=_in_language(md_blocks),
         day=day,
         date_range=date_range,
         numeric_date=numeric_date,
@@ -172,7 +191,7 @@ def get_env(theme_path: str) -> jinja2.Environment:
     )
     env.filters.update(  # the PDF edition: content only as Typst string literals
         typst_str=typstcode.typst_str,
-        typst_md=typstcode.md_typst,
+        typst_md=_in_language(typstcode.md_typst),
         typst_fmt=typstcode.typst_fmt,
     )
     env.globals.update(label=label)

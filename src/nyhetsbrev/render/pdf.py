@@ -18,7 +18,7 @@ import typst
 from nyhetsbrev.errors import RenderError
 from nyhetsbrev.issue.load import LoadedIssue
 from nyhetsbrev.issue.yamlsource import FieldPath
-from nyhetsbrev.render.environment import context, environment
+from nyhetsbrev.render.environment import context, environment, typeset
 from nyhetsbrev.render.layout import contact_box_after
 from nyhetsbrev.theme import Theme
 
@@ -67,6 +67,7 @@ def parse_standard(value: str) -> tuple[str, ...]:
 def render_pdf(loaded: LoadedIssue, theme: Theme, standard: str = DEFAULT_STANDARD) -> PdfEdition:
     """Render the issue's PDF edition in `standard` (`ua-1`, or `a-2a,ua-1` for the archive)."""
     standards = parse_standard(standard)
+    loaded = typeset(loaded)
     fonts = load_fonts(font_dir())
     timestamp = creation_timestamp(loaded, standards)
     source = typst_source(loaded, theme, dated=timestamp is not None)
@@ -92,6 +93,7 @@ def render_pdf(loaded: LoadedIssue, theme: Theme, standard: str = DEFAULT_STANDA
 
 def typst_source(loaded: LoadedIssue, theme: Theme, *, dated: bool = False) -> str:
     """The Typst source of the issue, from the theme's print.typ.j2."""
+    loaded = typeset(loaded)
     try:
         template = environment(theme).get_template(TEMPLATE)
     except jinja2.TemplateNotFound:

@@ -17,7 +17,7 @@ from nyhetsbrev.issue.load import LoadedIssue
 from nyhetsbrev.issue.model import Article, Section, TextBlock
 from nyhetsbrev.render import placeholders
 from nyhetsbrev.render.assets import web_edition_url
-from nyhetsbrev.render.environment import decision_details, event_when, label
+from nyhetsbrev.render.environment import decision_details, event_when, label, typeset
 from nyhetsbrev.render.layout import contact_box_after
 from nyhetsbrev.theme import Theme
 
@@ -84,7 +84,7 @@ class _Writer:
         return f"{text}{_GLUE}[{self.refs.number(url)}]"
 
     def markdown(self, source: str | None, indent: str = "") -> None:
-        for block in markdown.parse(source) if source else ():
+        for block in markdown.parse(source, self.language) if source else ():
             self.add(self.block(block, indent))
 
     def block(self, block: _Block, indent: str) -> str:
@@ -123,7 +123,8 @@ class _Writer:
                 if event.organiser and event.organiser != article.title:
                     text += f" ({label(self.labels, 'organiser')}: {event.organiser})"
                 lines.append(_fill(text, "  ", "  "))
-                for block in markdown.parse(event.description) if event.description else ():
+                described = event.description or ""
+                for block in markdown.parse(described, self.language) if described else ():
                     lines.append(self.block(block, "  "))
             self.add("\n".join(lines))
         if article.decisions:
@@ -156,6 +157,7 @@ class _Writer:
 
 def render_text(loaded: LoadedIssue, theme: Theme) -> str:
     """The text/plain part of the email: everything the HTML says, readable in any client."""
+    loaded = typeset(loaded)
     labels = theme.labels(loaded.language)
     pub = loaded.publication
     out = _Writer(labels, loaded.language)

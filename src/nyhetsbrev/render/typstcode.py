@@ -95,6 +95,6 @@ def _block(block: markdown.Block) -> str:
     return f"{function}({', '.join(items)})"
 
 
-def md_typst(text: str | None) -> str:
+def md_typst(text: str | None, language: str | None = None) -> str:
     """Markdown text → a Typst code block (the `typst_md` filter); empty text → `[]`."""
-    return blocks_code(markdown.parse(text)) if text else EMPTY
+    return blocks_code(markdown.parse(text, language)) if text else EMPTY

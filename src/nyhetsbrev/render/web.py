@@ -9,7 +9,7 @@ from pathlib import Path
 from nyhetsbrev.errors import RenderError
 from nyhetsbrev.issue.load import LoadedIssue
 from nyhetsbrev.render.assets import pictures
-from nyhetsbrev.render.environment import context, render
+from nyhetsbrev.render.environment import context, render, typeset
 from nyhetsbrev.render.layout import contact_box_after
 from nyhetsbrev.theme import Theme
 
@@ -36,6 +36,7 @@ class ArchiveEntry:
 
 def render_web(loaded: LoadedIssue, theme: Theme, *, pdf_name: str | None = None) -> str:
     """The web edition of an issue; links to the PDF edition when `pdf_name` is given."""
+    loaded = typeset(loaded)
 
     ctx = context(
         loaded,
