@@ -94,7 +94,7 @@ def test_dry_run_builds_checks_and_sends_nothing(
         "  - 63 link(s) still go to a placeholder, first at newsletters/2024-q4/issue.yaml:32:26 "
         "(`nyhetsbrev check` lists them all): give them their real addresses, or add "
         "--allow-placeholder-links to send anyway\n"
-        "  - `nyhetsbrev check` lists 120 editorial warnings (above): fix them, or add "
+        "  - `nyhetsbrev check` lists 121 editorial warnings (above): fix them, or add "
         "--allow-warnings to send anyway\n"
     )
     assert smtp_sink.count() == 0
@@ -146,7 +146,7 @@ def test_test_send(
     refused = cli(*SEND, "--test", "redaktor@example.no")
     assert refused.exit_code == 1
     assert refused.output.endswith(
-        "Error: cannot send a test yet:\n  - `nyhetsbrev check` lists 119 editorial warnings "
+        "Error: cannot send a test yet:\n  - `nyhetsbrev check` lists 120 editorial warnings "
         "(above): fix them, or add --allow-warnings to send anyway\n"
     )
     result = cli(

@@ -8,6 +8,7 @@ from collections import Counter
 
 from nyhetsbrev.issue import markdown
 from nyhetsbrev.issue.content import markdown_links
+from nyhetsbrev.issue.crossrefs import page_references
 from nyhetsbrev.issue.findings import Finding, sort_key
 from nyhetsbrev.issue.load import LoadedIssue
 from nyhetsbrev.issue.yamlsource import FieldPath, dotted
@@ -59,6 +60,7 @@ def lint(loaded: LoadedIssue, *, on: dt.date | None = None) -> list[Finding]:
 
     for (path, text), line, col, href in markdown_links(issue, source):
         _check_link(warn, path, text, href, line, col)
+    found += page_references(issue, source)
     for s, section in enumerate(issue.sections):
         if not section.articles:
             warn(

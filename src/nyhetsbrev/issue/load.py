@@ -18,6 +18,7 @@ from pydantic import BaseModel, ValidationError
 
 from nyhetsbrev.errors import IssueError
 from nyhetsbrev.i18n import period_label
+from nyhetsbrev.issue.buildable import build_blockers
 from nyhetsbrev.issue.explain import explain
 from nyhetsbrev.issue.findings import Finding, sort_key, summary
 from nyhetsbrev.issue.masthead import check_publication, shown
@@ -131,6 +132,7 @@ def load(ws: Workspace, issue_id: str) -> tuple[LoadedIssue | None, list[Finding
         return None, sorted(findings, key=sort_key)
     assert isinstance(issue, Issue)
     findings += check_content(issue, issue_id, path.parent, source)
+    findings += build_blockers(issue, source)  # what `build` would refuse: errors here
     if publication is None or any(f.level == "error" for f in findings):
         return None, sorted(findings, key=sort_key)
     loaded = LoadedIssue(

@@ -139,7 +139,11 @@ def read_yaml(path: Path, shown: str) -> tuple[Any, SourceMap, list[Finding]]:
             "file is empty: it needs at least the fields of an issue (see docs/authoring.md)"
         )
     builder = _Builder(source)
-    value = builder.build(node, ())
+    try:
+        value = builder.build(node, ())
+    except RecursionError:
+        line, col = _too_deep(text)
+        raise fatal(_DEEP, line, col) from None
     return value, source, builder.findings
 
 
@@ -156,7 +160,7 @@ def _compose_fast(text: str) -> yaml.Node | None:
     loader = loader_class(text)
     try:
         node: yaml.Node | None = loader.get_single_node()
-    except yaml.YAMLError:
+    except (yaml.YAMLError, RecursionError):
         return None
     finally:
         loader.dispose()
@@ -186,6 +190,9 @@ def _compose_pure(text: str, fatal: Callable[..., YamlProblem]) -> yaml.Node | N
     loader = yaml.SafeLoader(text)
     try:
         node: yaml.Node | None = loader.get_single_node()
+    except RecursionError:  # PyYAML composes nested values recursively
+        line, col = _too_deep(text)
+        raise fatal(_DEEP, line, col) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = (exc.problem or exc.context or "not valid YAML").strip()
@@ -210,6 +217,32 @@ def _compose_pure(text: str, fatal: Callable[..., YamlProblem]) -> yaml.Node | N
     finally:
         loader.dispose()
     return node
+
+
+MAX_DEPTH = 40  # an issue needs 7 levels (sections → articles → events → …)
+_DEEP = (
+    f"values are nested more than {MAX_DEPTH} levels deep here (lists in lists, `[[[…`): an "
+    "issue needs a few levels at most — put the text in quotes if it is meant as text"
+)
+_OPEN = (yaml.FlowSequenceStartToken, yaml.FlowMappingStartToken, yaml.BlockSequenceStartToken,
+         yaml.BlockMappingStartToken)  # fmt: skip
+_CLOSE = (yaml.FlowSequenceEndToken, yaml.FlowMappingEndToken, yaml.BlockEndToken)
+
+
+def _too_deep(text: str) -> tuple[int, int]:
+    """Where nesting first goes past MAX_DEPTH (PyYAML's scanner is not recursive)."""
+    depth = 0
+    try:
+        for token in yaml.scan(text, Loader=yaml.SafeLoader):
+            if isinstance(token, _OPEN):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    return token.start_mark.line + 1, token.start_mark.column + 1
+            elif isinstance(token, _CLOSE):
+                depth -= 1
+    except yaml.YAMLError:
+        pass
+    return 1, 1
 
 
 def dotted(path: FieldPath) -> str:
@@ -256,6 +289,15 @@ class _Builder:
         if id(node) in self.active:
             self.error(mark, "an alias refers to itself: remove the recursive `*` reference")
             return None
+        if node.tag.startswith("!") and not node.tag.startswith("!!"):
+            written = f'"{node.value}"' if isinstance(node, yaml.ScalarNode) else "the value"
+            self.error(
+                mark,
+                f"`{node.tag}` is a YAML tag nyhetsbrev does not know (a value that starts with "
+                f'"!" makes one): put the text in quotes ({written}), or remove the "!"',
+                path,
+            )
+            return node.value if isinstance(node, yaml.ScalarNode) else None
         if isinstance(node, yaml.ScalarNode):
             self.source.scalars[path] = ScalarInfo(  # libyaml writes a plain style as ""
                 node.value, node.style or None, node.tag, mark, node.end_mark.line + 1
