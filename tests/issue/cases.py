@@ -17,6 +17,14 @@ sections:
 )
 
 
+def titled(title: str) -> str:
+    """An issue whose one article has the title `title` (written as is, on line 6)."""
+    return HEAD + (
+        "preheader: Kort.\nsections:\n  - title: Seksjon\n    articles:\n"
+        f"      - title: {title}\n        body: Tekst.\n"
+    )
+
+
 def article(extra: str, body: str = "        body: Tekst.\n") -> str:
     """An issue whose one article has `extra` (indented 8 spaces) after its title."""
     return HEAD + (
@@ -333,5 +341,149 @@ CASES: list[tuple[str, str | bytes, list[str]]] = [
         "bad-key-type",
         GOOD + "[a, b]: x\n",
         ["F:10:1: error: a key must be a plain word, not a list or mapping"],
+    ),
+    # issue 13: what `build` refused after `check` passed, and what check must know
+    (
+        "title-control-escapes",
+        titled('"Sak \\x07\\x1b"'),
+        [
+            "F:6:16: error: sections[0].articles[0].title: contains the control character U+0007 (BELL), which no edition can show: delete it (it often comes with pasted text)",
+            "F:6:16: error: sections[0].articles[0].title: contains the control character U+001B (ESCAPE), which no edition can show: delete it (it often comes with pasted text)",
+        ],
+    ),
+    (
+        "title-next-line-escape",
+        titled('"Sak \\x85"'),
+        [
+            "F:6:16: error: sections[0].articles[0].title: contains the control character U+0085 (NEXT LINE), which no edition can show: delete it (it often comes with pasted text)",
+        ],
+    ),
+    (
+        "title-right-to-left-override",
+        titled('"Sak \u202e kiT"'),
+        [
+            "F:6:21: error: sections[0].articles[0].title: contains U+202E (RIGHT-TO-LEFT OVERRIDE), which reorders the text a reader sees (a known trick to disguise words and addresses): delete it",
+        ],
+    ),
+    (
+        "title-only-spaces",
+        titled('"   "'),
+        [
+            "F:6:16: error: sections[0].articles[0].title: is empty to a reader: only spaces or invisible characters — write the title, or remove the field",
+        ],
+    ),
+    (
+        "title-only-zero-width",
+        titled('"\u200b\u200d"'),
+        [
+            "F:6:16: error: sections[0].articles[0].title: is empty to a reader: only spaces or invisible characters — write the title, or remove the field",
+        ],
+    ),
+    (
+        "emoji-in-body",
+        article("", "        body: Hei 😀 der.\n"),
+        [
+            'F:7:19: error: sections[0].articles[0].body: "😀" U+1F600 (GRINNING FACE) cannot be shown in the PDF: its font, Lato, has no such letter — write it another way (e.g. -> for →) or leave it out',
+        ],
+    ),
+    (
+        "rare-script-in-title",
+        titled("Runer ᚠᛇ"),
+        [
+            'F:6:22: error: sections[0].articles[0].title: "ᚠ" U+16A0 (RUNIC LETTER FEHU FEOH FE F) cannot be shown in the PDF: its font, Lato, has no such letter — write it another way (e.g. -> for →) or leave it out',
+            'F:6:23: error: sections[0].articles[0].title: "ᛇ" U+16C7 (RUNIC LETTER IWAZ EOH) cannot be shown in the PDF: its font, Lato, has no such letter — write it another way (e.g. -> for →) or leave it out',
+        ],
+    ),
+    (
+        "link-javascript",
+        article("", "        body: Se [her](javascript:alert(1)).\n"),
+        [
+            "F:7:18: error: sections[0].articles[0].body: link [her](javascript:alert(1)) goes to a javascript: address, which runs code or hides content instead of opening a page: link to a web page (https://…)",
+        ],
+    ),
+    (
+        "link-data",
+        article("", "        body: Se [her](data:text/html,hei).\n"),
+        [
+            "F:7:18: error: sections[0].articles[0].body: link [her](data:text/html,hei) goes to a data: address, which runs code or hides content instead of opening a page: link to a web page (https://…)",
+        ],
+    ),
+    (
+        "link-vbscript",
+        article("", "        body: Se [her](VBScript:msgbox).\n"),
+        [
+            "F:7:18: error: sections[0].articles[0].body: link [her](VBScript:msgbox) goes to a vbscript: address, which runs code or hides content instead of opening a page: link to a web page (https://…)",
+        ],
+    ),
+    (
+        "link-with-space",
+        article("", "        body: Se [her](https://www.kom.no/ny side).\n"),
+        [
+            "F:7:18: error: sections[0].articles[0].body: link [her](https://www.kom.no/ny side) has a space or a quotation mark in its address, so no edition can make it a link: write spaces in an address as %20, and leave out quotation marks",
+        ],
+    ),
+    (
+        "link-with-quote",
+        article("", "        body: 'Se [her](https://www.kom.no/\"x\").'\n"),
+        [
+            'F:7:19: error: sections[0].articles[0].body: link [her](https://www.kom.no/"x") has a space or a quotation mark in its address, so no edition can make it a link: write spaces in an address as %20, and leave out quotation marks',
+        ],
+    ),
+    (
+        "yaml-unknown-tag",
+        titled("!foo bar"),
+        [
+            'F:6:16: error: sections[0].articles[0].title: `!foo` is a YAML tag nyhetsbrev does not know (a value that starts with "!" makes one): put the text in quotes ("bar"), or remove the "!"',
+        ],
+    ),
+    (
+        "deep-nesting",
+        titled("[" * 2000 + "]" * 2000),
+        [
+            "F:6:51: error: values are nested more than 40 levels deep here (lists in lists, `[[[…`): an issue needs a few levels at most — put the text in quotes if it is meant as text",
+        ],
+    ),
+    (
+        "too-many-sections",
+        HEAD + "preheader: Kort.\nsections:\n" + "  - title: S\n" * 101,
+        [
+            "F:104:5: error: sections[100]: the issue has 101 sections; an issue may hold at most 100 (docs/authoring.md, Limits): split it into several issues",
+        ],
+    ),
+    (
+        "too-many-articles",
+        HEAD
+        + "preheader: Kort.\nsections:\n  - title: S\n    articles:\n"
+        + "      - title: A\n" * 1001,
+        [
+            "F:1006:9: error: sections[0].articles[1000]: the issue has 1,001 articles; an issue may hold at most 1,000 (docs/authoring.md, Limits): split it into several issues",
+        ],
+    ),
+    (
+        "text-too-long",
+        article("", "        body: " + "ord " * 12501 + "\n"),
+        [
+            "F:7:15: error: sections[0].articles[0].body: text is 50,003 characters; one text may hold at most 50,000 (docs/authoring.md, Limits): link to the full text instead",
+        ],
+    ),
+]
+
+#: Inputs that `check` passes (perhaps with warnings): `build` must build every one of them.
+PASSING: list[tuple[str, str]] = [
+    ("good", GOOD),
+    ("no-sections", HEAD + "language: nb\npreheader: Kort.\n"),
+    ("zero-width-joiner-in-issue-title", 'title: "Nyhetsbrev\u200dKOM"\n' + GOOD),
+    (
+        "deep-brackets-as-text",
+        article("", '        body: "' + "[" * 2000 + "x" + "]" * 2000 + '"\n'),
+    ),
+    (
+        "quotes-dashes-and-ellipsis",
+        article("", "        body: 'Se \"Rapport\" -- nå ... 21.-23. mai.'\n"),
+    ),
+    ("page-reference", article("", "        body: Se side 2 for mer.\n")),
+    (
+        "link-with-encoded-space",
+        article("", "        body: Se [rapporten](https://www.kom.no/ny%20side).\n"),
     ),
 ]
