@@ -107,6 +107,7 @@ def test_archive_of_a_sent_issue(small_ws: Path, cli: Any, smtp_sink: Sink) -> N
         .replace(  # type: ignore[union-attr]
             _token(as_sent), "PERSONAL-TOKEN-REMOVED"
         )
+        .replace(_preferences_token(as_sent), "PERSONAL-TOKEN-REMOVED")
         == text.get_content()
     )
     everything = b"".join(p.read_bytes() for p in (small_ws / "arkiv").rglob("*") if p.is_file())
@@ -161,6 +162,12 @@ def test_draft_archive_and_a_changed_issue(small_ws: Path, cli: Any, smtp_sink: 
     assert changed.output.startswith("Error: 2025-q1 changed since campaign 1 sent it: ")
     assert not (small_ws / "arkiv").exists()
     assert not [p for p in small_ws.iterdir() if p.name.startswith(".arkiv")]
+
+
+def _preferences_token(message: EmailMessage) -> str:
+    body = message.get_body(("plain",))
+    assert body is not None
+    return str(body.get_content()).split("/preferences/", 1)[1].split()[0]
 
 
 def _token(message: EmailMessage) -> str:

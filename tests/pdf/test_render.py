@@ -13,7 +13,7 @@ from tests.pdf.conftest import Rendered, png, render, squash
 
 from nyhetsbrev.errors import RenderError
 from nyhetsbrev.issue import markdown
-from nyhetsbrev.issue.load import load_or_fail
+from nyhetsbrev.issue.load import load, load_or_fail
 from nyhetsbrev.issue.typography import typeset
 from nyhetsbrev.render import pdf
 from nyhetsbrev.render.pdf import render_pdf
@@ -143,14 +143,14 @@ def test_missing_alt_text_is_one_located_error(workspace: Path) -> None:
 
 
 def test_letter_missing_from_the_font_is_located(workspace: Path) -> None:
+    """`check` finds it before the PDF would fail on it: the letter, its code point, the line."""
     write_issue(workspace, "2025-q1", ISSUE.replace("Bare pynt.", "Se pilen → her."))
-    ws = Workspace(workspace)
-    loaded, _ = load_or_fail(ws, "2025-q1")
-    with pytest.raises(RenderError) as caught:
-        render_pdf(loaded, find_theme(ws, "kom"))
+    loaded, findings = load(Workspace(workspace), "2025-q1")
+    assert loaded is None
     line = next(n for n, text in enumerate(ISSUE.splitlines(), 1) if "Bare pynt." in text)
-    assert re.match(rf"newsletters/2025-q1/issue\.yaml:{line}:\d+: ", caught.value.message)
-    assert '"→" cannot be shown in the PDF font Lato' in caught.value.message
+    [error] = [f.format() for f in findings if f.level == "error"]
+    assert re.match(rf"newsletters/2025-q1/issue\.yaml:{line}:\d+: error: ", error), error
+    assert '"→" U+2192 (RIGHTWARDS ARROW) cannot be shown in the PDF' in error
 
 
 def test_missing_font_says_so(workspace: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -122,7 +122,7 @@ class Article(Strict):
 
 
 class Section(Strict):
-    """A heading and its articles; in the PDF sections flow, a page that continues one repeats its heading with "forts."."""
+    """A heading and its articles; in the PDF, sections flow on (docs/pdf.md: "forts.")."""
 
     title: NonEmpty
     subtitle: str | None = Field(default=None, description="Shown after the title.")

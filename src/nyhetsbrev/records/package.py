@@ -100,9 +100,14 @@ def make_package(
 
 
 def _eml(prepared: Prepared, campaign: Campaign | None) -> bytes:
-    """The list message with the recipient and their unsubscribe token neutralised."""
+    """The list message with the recipient and their personal tokens neutralised."""
     template = prepared.template()
-    recipient = Recipient(PLACEHOLDER_ADDRESS, None, template.unsubscribe_url(PLACEHOLDER_TOKEN))
+    recipient = Recipient(
+        PLACEHOLDER_ADDRESS,
+        None,
+        template.unsubscribe_url(PLACEHOLDER_TOKEN),
+        template.preferences_url(PLACEHOLDER_TOKEN),
+    )
     moment = _sent_at(campaign) or datetime.now().astimezone()
     message_id = f"<nyhetsbrev.{prepared.loaded.id}.archive-copy@{prepared.sender.domain}>"
     return template.render(recipient, message_id=message_id, now=moment).data

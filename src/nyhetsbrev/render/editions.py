@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 
 from nyhetsbrev.brand import LOGO_PNG, load_brand
 from nyhetsbrev.issue.load import LoadedIssue
-from nyhetsbrev.render.assets import issue_images, pdf_file_name
+from nyhetsbrev.render.assets import issue_images
+from nyhetsbrev.render.assets import pdf_file_name as pdf_file_name
 from nyhetsbrev.render.email import EmailEdition, clip_warning, render_email
 from nyhetsbrev.render.environment import typeset
 from nyhetsbrev.render.pdf import DEFAULT_STANDARD, PdfEdition, render_pdf
