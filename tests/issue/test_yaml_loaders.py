@@ -51,7 +51,7 @@ def composed(loader_class: type, text: str) -> Any:
         return "invalid"
     try:
         return tree(loader.get_single_node())
-    except yaml.YAMLError:
+    except (yaml.YAMLError, RecursionError):  # 2,000-deep nesting: read_yaml's located error
         return "invalid"
     finally:
         loader.dispose()
