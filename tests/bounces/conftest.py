@@ -21,7 +21,15 @@ from tests.delivery.conftest import (  # noqa: F401  (fixtures, shared)
     store,
 )
 
-SEND = ("send", "2024-q4", "--confirm", "--allow-warnings", "--rate", "0")
+SEND = (
+    "send",
+    "2024-q4",
+    "--confirm",
+    "--allow-warnings",
+    "--allow-placeholder-links",
+    "--rate",
+    "0",
+)
 
 
 def dsn(

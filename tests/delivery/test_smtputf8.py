@@ -15,7 +15,15 @@ from tests.delivery.conftest import Sink, database, free_port
 from nyhetsbrev.contacts.store import open_store
 
 UTF8 = "ærlig.øst@example.no"
-REAL = ("send", "2024-q4", "--confirm", "--allow-warnings", "--rate", "0")
+REAL = (
+    "send",
+    "2024-q4",
+    "--confirm",
+    "--allow-warnings",
+    "--allow-placeholder-links",
+    "--rate",
+    "0",
+)
 
 
 @pytest.fixture(params=[True, False], ids=["smtputf8", "ascii-only"])
