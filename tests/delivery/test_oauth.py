@@ -397,11 +397,16 @@ def test_cli_send_with_xoauth2_survives_rotation_and_pauses_on_refusal(
     oauth_sink.on_message = trouble
     dry = cli("send", ISSUE)
     assert f"Login:    OAuth2 (XOAUTH2) as {USER}, token from" in dry.output
-    result = cli("send", ISSUE, "--confirm", "--allow-warnings", "--rate=0")
+    result = cli(
+        "send", ISSUE, "--confirm", "--allow-warnings", "--allow-placeholder-links", "--rate=0"
+    )
     assert result.exit_code == 1
     assert "refused the OAuth token for kom@politiet.no, a fresh one too" in result.output
     resume = result.output.rsplit("To continue, run: ", 1)[1].strip()
-    assert resume == "nyhetsbrev send 2024-q4 --resume --rate=0 --allow-warnings"
+    assert (
+        resume
+        == "nyhetsbrev send 2024-q4 --resume --rate=0 --allow-warnings --allow-placeholder-links"
+    )
     assert "first" not in result.output and "second" not in result.output
     oauth_sink.on_message = None
     command.prints(oauth_sink.issue("third"))
@@ -429,7 +434,9 @@ def test_cli_send_through_m365(
     )
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    result = cli("send", ISSUE, "--confirm", "--allow-warnings", "--rate=0")
+    result = cli(
+        "send", ISSUE, "--confirm", "--allow-warnings", "--allow-placeholder-links", "--rate=0"
+    )
     assert result.exit_code == 0, result.output
     assert sorted(oauth_sink.per_recipient().values()) == [1, 1, 1]
     assert "m365-token" not in result.output

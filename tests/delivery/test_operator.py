@@ -64,7 +64,7 @@ def test_interrupted_campaign_is_shown_and_its_resume_command_works_verbatim(
     assert re.search(r"^\s+1  2024-q4  interrupted ", listing, re.M), listing
     command = listing.rsplit("Continue it with: ", 1)[1].strip()
     assert command == (
-        "nyhetsbrev send 2024-q4 --resume --rate=0 --daily-cap=500 --retry-delay=5 --allow-warnings"
+        "nyhetsbrev send 2024-q4 --resume --rate=0 --daily-cap=500 --retry-delay=5 --allow-warnings --allow-placeholder-links"
     )
     assert re.search(r"Campaign 1 was interrupted: its sender \(\S+@\S+\) is gone\.", listing)
     words = shlex.split(command)

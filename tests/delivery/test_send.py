@@ -336,14 +336,14 @@ def test_faults_give_the_right_outcomes(
         "Report: contacts/reports/campaign-1-2024-q4.csv",
         "Next: 1 failed for now (4xx, still after every try): the server may take them later; "
         "try them again with: nyhetsbrev send 2024-q4 --resume --retry-failed --rate=0 "
-        "--retry-delay=0.05 --allow-warnings",
+        "--retry-delay=0.05 --allow-warnings --allow-placeholder-links",
         "Next: 2 refused (5xx: the address or the message; see the report): correct or remove "
         "those addresses; to try them anyway: nyhetsbrev send 2024-q4 --resume --retry-failed "
-        "--retry-permanent --rate=0 --retry-delay=0.05 --allow-warnings",
+        "--retry-permanent --rate=0 --retry-delay=0.05 --allow-warnings --allow-placeholder-links",
         "Next: 1 uncertain (the connection broke after the message was sent): look up their "
         "Message-ID (in the report) in the SMTP server's log (Exchange: message trace); to send "
         "those not found again: nyhetsbrev send 2024-q4 --resume --resend-uncertain --rate=0 "
-        "--retry-delay=0.05 --allow-warnings",
+        "--retry-delay=0.05 --allow-warnings --allow-placeholder-links",
     ]
     # each command, run verbatim, does what it says: first the temporary failures only
     smtp_sink.faults.clear()

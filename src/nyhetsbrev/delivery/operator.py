@@ -2,7 +2,8 @@
 progress lines for a log, and what to do next with each group of deliveries left.
 
 A campaign stores the options it was started with (`rate`, `daily_cap`, `max_errors`,
-`retry_delay`, `allow_warnings`, `allow_placeholder_links`); `--resume` uses them unless the command line says otherwise,
+`retry_delay`, `allow_warnings`, `allow_placeholder_links`); `--resume` uses them unless the
+command line says otherwise,
 and every resume command printed repeats them, so it works run verbatim in a new shell.
 """
 
