@@ -148,7 +148,9 @@ def preferences_form(
     pages = site.pages
     language = language or pages.language(request)
     languages = [(code, LANGUAGE_NAMES[code]) for code in LANGUAGES]
-    if contact.language not in LANGUAGES:  # a code an editor set outside the page languages: keep it choosable
+    if (
+        contact.language not in LANGUAGES
+    ):  # a code an editor set outside the page languages: keep it choosable
         languages.append((contact.language, contact.language))
     return pages.render(
         request,
