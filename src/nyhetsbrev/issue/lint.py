@@ -29,7 +29,7 @@ def lint(loaded: LoadedIssue, *, on: dt.date | None = None) -> list[Finding]:
     """Every editorial warning of an issue (and its publication), grouped: one line per kind."""
     now = on or today()
     issue, source = loaded.issue, loaded.source
-    found: list[Finding] = []
+    found: list[Finding] = list(loaded.masthead_gaps)
 
     def warn(path: FieldPath, code: str, message: str, *, line: int = 0, col: int = 0) -> None:
         if not line:
