@@ -31,7 +31,7 @@ async def unsubscribe_page(request: Request) -> Response:
     pages = site.pages
     language = pages.language(request)
     labels = pages.labels(language)
-    values = {**pages.standard_values(), "email": contact.email}
+    values = {**pages.standard_values(language), "email": contact.email}
     return pages.render(
         request,
         "web-action.html.j2",

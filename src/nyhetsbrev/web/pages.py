@@ -87,11 +87,23 @@ class Pages:
     a theme's editions never breaks the sign-up pages.
     """
 
-    def __init__(self, theme: Theme, publication: Publication, csrf: Csrf | None = None) -> None:
+    def __init__(
+        self,
+        theme: Theme,
+        publication: Publication,
+        csrf: Csrf | None = None,
+        *,
+        mastheads: Mapping[str, Publication] | None = None,
+    ) -> None:
         self.theme = theme
         self.publication = publication
         self.csrf = csrf
         self.default_language = default_language(publication)
+        self.mastheads = dict(mastheads or {})
+
+    def masthead(self, language: str) -> Publication:
+        """The publication's texts in `language` (its own language's where it has none)."""
+        return self.mastheads.get(language, self.publication)
 
     def language(self, request: Request) -> str:
         return choose_language(request, self.default_language)
@@ -114,7 +126,7 @@ class Pages:
         context = {
             "lang": language,
             "labels": labels,
-            "publication": self.publication,
+            "publication": self.masthead(language),
             # A query-only reference: this page in another language, whatever the request's path
             # (never the path itself, which may be `//evil.example/x`, a link off the site).
             "language_links": [(code, LANGUAGE_NAMES[code], f"?lang={code}") for code in LANGUAGES],
@@ -171,7 +183,7 @@ class Pages:
         (`archive`, `subscribe`) under them."""
         language = language or self.language(request)
         labels = self.labels(language)
-        filled = {**self.standard_values(), **(values or {})}
+        filled = {**self.standard_values(language), **(values or {})}
         return self.render(
             request,
             "web-message.html.j2",
@@ -184,8 +196,8 @@ class Pages:
             links=links,
         )
 
-    def standard_values(self) -> dict[str, str]:
-        pub = self.publication
+    def standard_values(self, language: str) -> dict[str, str]:
+        pub = self.masthead(language)
         return {
             "title": pub.title,
             "short_name": pub.short_name,
