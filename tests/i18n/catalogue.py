@@ -69,7 +69,5 @@ def foreign_labels_in(text: str, language: str) -> list[str]:
     """The other languages' label pieces found (as whole words) in `text`."""
     flat = " ".join(text.split())
     return sorted(
-        f
-        for f in foreign_fragments(language)
-        if re.search(rf"(?<!\w){re.escape(f)}(?!\w)", flat)
+        f for f in foreign_fragments(language) if re.search(rf"(?<!\w){re.escape(f)}(?!\w)", flat)
     )

@@ -21,7 +21,10 @@ def test_every_label_is_in_every_language(name: str) -> None:
     table = catalogues()[name]
     assert sorted(table) == sorted(LANGUAGES), f"{name}: languages {sorted(table)}"
     if name == "issue/hints.py":  # its vague-link lists differ by nature; its fields do not
-        keys = {lang: {k for k in labels if not k.startswith("vague:")} for lang, labels in table.items()}
+        keys = {
+            lang: {k for k in labels if not k.startswith("vague:")}
+            for lang, labels in table.items()
+        }
     else:
         keys = {lang: set(labels) for lang, labels in table.items()}
     every = set().union(*keys.values())
@@ -41,9 +44,23 @@ def test_the_languages_agree() -> None:
 @pytest.mark.parametrize(
     "text",
     [
-        "se her", "se här", "see here", "her", "här", "here", "klikk her", "klicka här",
-        "click here", "les meir", "läs mer", "read more", "les mer", "trykk her", "Se her.",
-        "  Klicka  HÄR! ", "«les mer»",
+        "se her",
+        "se här",
+        "see here",
+        "her",
+        "här",
+        "here",
+        "klikk her",
+        "klicka här",
+        "click here",
+        "les meir",
+        "läs mer",
+        "read more",
+        "les mer",
+        "trykk her",
+        "Se her.",
+        "  Klicka  HÄR! ",
+        "«les mer»",
     ],
 )
 def test_vague_link_texts_of_every_language(text: str) -> None:

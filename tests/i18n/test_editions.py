@@ -15,7 +15,12 @@ from tests.conftest import CliCaller, require_tool
 from tests.i18n.catalogue import foreign_labels_in, visible_text
 from tests.i18n.workspace import ISSUES
 
-DECISION_DATE = {"nb": "10.10.2024", "nn": "10.10.2024", "en": "10 October 2024", "sv": "2024-10-10"}
+DECISION_DATE = {
+    "nb": "10.10.2024",
+    "nn": "10.10.2024",
+    "en": "10 October 2024",
+    "sv": "2024-10-10",
+}
 TITLES = {
     "nb": "Nyhetsbrev fra SRS",
     "nn": "Nyheitsbrev frå SRS",
