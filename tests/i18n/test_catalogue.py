@@ -6,12 +6,12 @@ from __future__ import annotations
 import re
 
 import pytest
-from tests.i18n.catalogue import LANGUAGES, catalogues
 
 from nyhetsbrev.issue.hints import HINTS, is_vague_link
 from nyhetsbrev.theme import REQUIRED_LABEL_LANGUAGES
 from nyhetsbrev.web.pages import LANGUAGE_NAMES
 from nyhetsbrev.web.pages import LANGUAGES as PAGE_LANGUAGES
+from tests.i18n.catalogue import LANGUAGES, catalogues
 
 PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 

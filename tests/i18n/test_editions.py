@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 from pypdf.generic import ArrayObject, DictionaryObject
+
 from tests.conftest import CliCaller, require_tool
 from tests.i18n.catalogue import foreign_labels_in, visible_text
 from tests.i18n.workspace import ISSUES

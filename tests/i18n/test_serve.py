@@ -11,13 +11,13 @@ from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
-from tests.i18n.catalogue import foreign_labels_in, visible_text
-from tests.i18n.workspace import ISSUES, PUBLIC_URL
-from tests.web.conftest import MailCatcher, csrf
 
 from nyhetsbrev.web.preview import create_preview_app
 from nyhetsbrev.web.public import create_public_app
 from nyhetsbrev.workspace import Workspace
+from tests.i18n.catalogue import foreign_labels_in, visible_text
+from tests.i18n.workspace import ISSUES, PUBLIC_URL
+from tests.web.conftest import MailCatcher, csrf
 
 ACCEPT = {
     "nb": "nb-NO,nb;q=0.9,en;q=0.5",
@@ -81,7 +81,7 @@ def test_every_serve_page_in_the_readers_language(
 
     get("archive (empty)", "/")
     form = get("subscribe", "/subscribe").text
-    assert f'<option value="sv" lang="sv"' in form  # the picker offers Swedish
+    assert '<option value="sv" lang="sv"' in form  # the picker offers Swedish
     assert re.search(r'lang="sv" hreflang="sv">Svenska</a>|<strong lang="sv">Svenska', form)
     fields = {
         "csrf_token": csrf(public.get("/subscribe", headers=headers)),
