@@ -10,12 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.conftest import CHROMIUM_ARGS
-from tests.web.conftest import ARTIFACTS, MailCatcher, Served
 
 from nyhetsbrev.web.cli import bind
 from nyhetsbrev.web.public import create_public_app
 from nyhetsbrev.workspace import Workspace
+from tests.conftest import CHROMIUM_ARGS
+from tests.web.conftest import ARTIFACTS, MailCatcher, Served
 
 pytestmark = pytest.mark.browser
 LOCALES = {"nb": "nb-NO", "nn": "nn-NO", "en": "en-GB", "sv": "sv-SE"}
