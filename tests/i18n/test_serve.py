@@ -137,6 +137,10 @@ def test_the_preview_page_follows_the_issue_language(languages_ws: Path, languag
     app = create_preview_app(Workspace(languages_ws), ISSUES[language], watch=False)
     with TestClient(app) as client:
         page = client.get("/")
+        refused = client.post("/approve", data={})  # TestClient is not on loopback
+    assert refused.status_code == 403
+    assert f'<html lang="{language}">' in refused.text
+    assert foreign_labels_in(visible_text(refused.text), language) == []
     assert page.status_code == 200
     assert f'<html lang="{language}">' in page.text
     shown = visible_text(page.text)
