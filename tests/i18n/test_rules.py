@@ -172,3 +172,19 @@ def test_court_decision_dates_cannot_be_misread() -> None:
 )
 def test_accept_language_negotiation(header: str, chosen: str | None) -> None:
     assert negotiate(header) == chosen
+
+
+def test_check_rejects_an_unknown_language_code_in_the_masthead(
+    languages_ws: Path, cli: CliCaller
+) -> None:
+    pub = languages_ws / "newsletters" / "srs.yaml"
+    _edit(pub, "Write to [post@", "Write [to]{lang=english} [post@")
+    result = cli("check", ISSUES["nb"])
+    assert result.exit_code != 0
+    lines = pub.read_text("utf-8").splitlines()
+    line = next(n for n, t in enumerate(lines, 1) if "{lang=english}" in t)
+    col = lines[line - 1].index("{lang=") + 1
+    assert (
+        f'newsletters/srs.yaml:{line}:{col}: error: contact.body.en: "english" is not a language tag'
+        in result.output
+    )

@@ -42,12 +42,21 @@ def markdown_languages(issue: Issue, source: SourceMap) -> list[tuple[FieldPath,
     """Every `{lang=CODE}` in the issue's Markdown: (field path, CODE, line, col of the mark)."""
     found = []
     for path, text in markdown_fields(issue):
-        info = source.scalars.get(path)
-        used: set[tuple[int, int]] = set()
-        for code, block_line in markdown.languages(markdown.parse(text)):
-            line, col = _position(source, info, block_line, f"{{lang={code}}}", used)
-            used.add((line, col))
-            found.append((path, code, line, col))
+        found += languages_in(path, text, source)
+    return found
+
+
+def languages_in(
+    path: FieldPath, text: str, source: SourceMap
+) -> list[tuple[FieldPath, str, int, int]]:
+    """Every `{lang=CODE}` in one Markdown text at `path`, with where it is written."""
+    info = source.scalars.get(path)
+    used: set[tuple[int, int]] = set()
+    found = []
+    for code, block_line in markdown.languages(markdown.parse(text)):
+        line, col = _position(source, info, block_line, f"{{lang={code}}}", used)
+        used.add((line, col))
+        found.append((path, code, line, col))
     return found
 
 

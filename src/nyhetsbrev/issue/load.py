@@ -20,7 +20,13 @@ from nyhetsbrev.errors import IssueError
 from nyhetsbrev.i18n import period_label
 from nyhetsbrev.issue.explain import explain
 from nyhetsbrev.issue.findings import Finding, sort_key, summary
-from nyhetsbrev.issue.localized import gap_findings, missing_own_language, own_language, resolve
+from nyhetsbrev.issue.localized import (
+    gap_findings,
+    masthead_language_tags,
+    missing_own_language,
+    own_language,
+    resolve,
+)
 from nyhetsbrev.issue.masthead import check_publication, shown
 from nyhetsbrev.issue.model import ISSUE_ID as ISSUE_ID
 from nyhetsbrev.issue.model import (
@@ -129,6 +135,7 @@ def load_masthead(
     raw, source, findings = _load_model(path, where, PublicationFile)
     if raw is not None:
         findings += missing_own_language(raw, source, where)  # type: ignore[arg-type]
+        findings += masthead_language_tags(raw, source, where)  # type: ignore[arg-type]
     if raw is not None and source is not None and not findings:
         # the rules beyond the types, on the texts of the publication's own language
         findings += check_publication(resolve(raw, own_language(raw))[0], source)  # type: ignore[arg-type]

@@ -11,8 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from nyhetsbrev.issue.content import languages_in
 from nyhetsbrev.issue.findings import Finding
 from nyhetsbrev.issue.model import LOCALIZED_BLOCKS, LOCALIZED_FIELDS, Publication, Strict
+from nyhetsbrev.issue.validate import language_tag_problem
 from nyhetsbrev.issue.yamlsource import FieldPath, SourceMap, dotted
 
 
@@ -63,6 +65,24 @@ def missing_own_language(raw: Strict, source: SourceMap | None, shown: str) -> l
                     "masthead-language",
                 )
             )
+    return found
+
+
+def masthead_language_tags(raw: Strict, source: SourceMap | None, shown: str) -> list[Finding]:
+    """Errors: a `{lang=…}` in the masthead's boxes that is not a language tag."""
+    if source is None:
+        return []
+    found = []
+    for path, value in _texts(raw):
+        if path[-1] != "body":
+            continue
+        texts = value.items() if isinstance(value, dict) else [(None, value)]
+        for language, text in texts:
+            at = (*path, language) if language else path
+            for _, code, line, col in languages_in(at, text or "", source):
+                problem = language_tag_problem(code)
+                if problem:
+                    found.append(Finding(shown, line, col, "error", problem, dotted(at)))
     return found
 
 
