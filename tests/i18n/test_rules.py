@@ -188,3 +188,18 @@ def test_check_rejects_an_unknown_language_code_in_the_masthead(
         f'newsletters/srs.yaml:{line}:{col}: error: contact.body.en: "english" is not a language tag'
         in result.output
     )
+
+
+def test_a_language_the_masthead_does_not_know_is_named_with_the_allowed_ones(
+    languages_ws: Path, cli: CliCaller
+) -> None:
+    pub = languages_ws / "newsletters" / "srs.yaml"
+    _edit(pub, "  sv: Nyhetsbrev från SRS", "  se: Nyhetsbrev från SRS")
+    result = cli("check", ISSUES["nb"])
+    assert result.exit_code != 0
+    line = pub.read_text("utf-8").splitlines().index("  se: Nyhetsbrev från SRS") + 1
+    assert (
+        f"newsletters/srs.yaml:{line}:3: error: title.se: unknown field `se`: "
+        "allowed here: nb, nn, en, sv" in result.output
+    )
+    assert "expected text" not in result.output  # the plain-text branch is not the problem
