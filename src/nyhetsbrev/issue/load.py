@@ -129,7 +129,7 @@ def load_publication(ws: Workspace) -> tuple[str, Path, Publication | None, list
 def load_masthead(
     ws: Workspace,
 ) -> tuple[str, Path, Strict | None, SourceMap | None, list[Finding]]:
-    """The publication file as written (texts per language), for `masthead.resolve`."""
+    """The publication file as written (texts per language), for `localized.resolve`."""
     pub_id, path = find_publication(ws)
     where = ws.relative(path)
     raw, source, findings = _load_model(path, where, PublicationFile)

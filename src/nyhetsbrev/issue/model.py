@@ -258,7 +258,7 @@ def _file_field(name: str, info: FieldInfo) -> tuple[Any, FieldInfo]:
 
 
 #: The publication file as written: `Publication`'s fields, the masthead's texts per language.
-#: `issue.masthead.resolve` turns it into the `Publication` of one language.
+#: `issue.localized.resolve` turns it into the `Publication` of one language.
 PublicationFile: type[Strict] = create_model(  # type: ignore[call-overload]
     "PublicationFile",
     __base__=Strict,
