@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 ISSUES = {"nb": "2025-q1", "nn": "2025-q2", "en": "2025-q3", "sv": "2025-q4"}
-PUBLIC_URL = "https://nyhetsbrev.srs.test"
+PUBLIC_URL = "https://nyhetsbrev.srs-demo.no"
 
 PUBLICATION = """\
 # yaml-language-server: $schema=publication.schema.json
@@ -28,12 +28,12 @@ audience:
   en: For everyone who works with language
   sv: Till alla som arbetar med språk
 language: nb
-contact_email: post@srs.test
-website: https://www.srs.test
+contact_email: post@srs-demo.no
+website: https://www.srs-demo.no
 public_url: {public_url}
 sender:
   name: SRS
-  email: post@srs.test
+  email: post@srs-demo.no
 topics: [nyhetsbrev]
 contact:
   title:
@@ -43,13 +43,13 @@ contact:
     sv: Hör av dig
   body:
     nb: |
-      Skriv til [post@srs.test](mailto:post@srs.test).
+      Skriv til [post@srs-demo.no](mailto:post@srs-demo.no).
     nn: |
-      Skriv til [post@srs.test](mailto:post@srs.test).
+      Skriv til [post@srs-demo.no](mailto:post@srs-demo.no).
     en: |
-      Write to [post@srs.test](mailto:post@srs.test).
+      Write to [post@srs-demo.no](mailto:post@srs-demo.no).
     sv: |
-      Skriv till [post@srs.test](mailto:post@srs.test).
+      Skriv till [post@srs-demo.no](mailto:post@srs-demo.no).
 about:
   title:
     nb: Om rådet
@@ -87,7 +87,7 @@ TEXTS = {
     "nb": (
         "Aktuelt",
         "Ny veileder",
-        "Les [Klarspråksveilederen](https://www.srs.test/veileder). Konferansen het "
+        "Les [Klarspråksveilederen](https://www.srs-demo.no/veileder). Konferansen het "
         "[Från ord till handling]{lang=sv}.",
         "Kurs i klarspråk",
         "God jul!",
@@ -95,7 +95,7 @@ TEXTS = {
     "nn": (
         "Aktuelt",
         "Ny rettleiar",
-        "Les [Klarspråksrettleiaren](https://www.srs.test/rettleiar). Konferansen heitte "
+        "Les [Klarspråksrettleiaren](https://www.srs-demo.no/rettleiar). Konferansen heitte "
         "[Från ord till handling]{lang=sv}.",
         "Kurs i klarspråk",
         "God jul!",
@@ -103,7 +103,7 @@ TEXTS = {
     "en": (
         "News",
         "A new guide",
-        "Read [the plain-language guide](https://www.srs.test/guide). The conference was "
+        "Read [the plain-language guide](https://www.srs-demo.no/guide). The conference was "
         "called [Från ord till handling]{lang=sv}.",
         "A plain-language course",
         "Season's greetings!",
@@ -111,7 +111,7 @@ TEXTS = {
     "sv": (
         "Aktuellt",
         "En ny vägledning",
-        "Läs [klarspråksvägledningen](https://www.srs.test/vagledning). Rapporten heter "
+        "Läs [klarspråksvägledningen](https://www.srs-demo.no/vagledning). Rapporten heter "
         "[Plain language in practice]{lang=en}.\n\nHela detta stycke är på norska. {lang=nb}",
         "En kurs i klarspråk",
         "God jul!",
@@ -143,7 +143,7 @@ sections:
           - title: {event}
             start: {EVENT_DAY[issue_id]}
             online: true
-            url: https://www.srs.test/kurs
+            url: https://www.srs-demo.no/kurs
         decisions:
           - title: T.V. v. Spain
             court: ECtHR
