@@ -53,12 +53,16 @@ def format_range(start: dt.date, end: dt.date | None, language: str) -> str:
 
 
 def format_numeric(day: dt.date, language: str) -> str:
-    """Court-decision style: "10.10.2024" (nb, nn, sv uses ISO "2024-10-10", en "10/10/2024")."""
+    """Court-decision style: "10.10.2024" (nb, nn), ISO "2024-10-10" (sv), "10 October 2024" (en).
+
+    English has no numeric form every reader reads the same way (10/11 is 10 November in Britain,
+    October 11 in the US), so it spells the month out.
+    """
     if language in ("nb", "nn"):
         return day.strftime("%d.%m.%Y")
     if language == "sv":
         return day.isoformat()
-    return day.strftime("%d/%m/%Y")
+    return format_day(day, language)
 
 
 def as_date(value: dt.date | dt.datetime) -> dt.date:

@@ -51,7 +51,7 @@ def test_the_page_shows_every_edition_and_the_findings(preview: TestClient) -> N
     assert 'src="/site/2024-q4/?g=1"' in text and 'src="/edition.pdf?g=1"' in text
     # the check findings, with where they are
     assert "newsletters/2024-q4/issue.yaml:32:26</code>" in text
-    assert 'class="level">warning' in text
+    assert 'class="level">advarsel' in text
     # the only script is a file of our own, and the CSP forbids any inline one
     assert re.findall(r"<script[^>]*>", text) == ['<script src="/static/preview.js" defer>']
     csp = page.headers["content-security-policy"]

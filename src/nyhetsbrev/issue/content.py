@@ -38,14 +38,42 @@ def markdown_links(
     return found
 
 
+def markdown_languages(issue: Issue, source: SourceMap) -> list[tuple[FieldPath, str, int, int]]:
+    """Every `{lang=CODE}` in the issue's Markdown: (field path, CODE, line, col of the mark)."""
+    found = []
+    for path, text in markdown_fields(issue):
+        found += languages_in(path, text, source)
+    return found
+
+
+def languages_in(
+    path: FieldPath, text: str, source: SourceMap
+) -> list[tuple[FieldPath, str, int, int]]:
+    """Every `{lang=CODE}` in one Markdown text at `path`, with where it is written."""
+    info = source.scalars.get(path)
+    used: set[tuple[int, int]] = set()
+    found = []
+    for code, block_line in markdown.languages(markdown.parse(text)):
+        line, col = _position(source, info, block_line, f"{{lang={code}}}", used)
+        used.add((line, col))
+        found.append((path, code, line, col))
+    return found
+
+
 def _link_position(
     source: SourceMap, info: Any, block_line: int, link: markdown.Link, used: set[tuple[int, int]]
 ) -> tuple[int, int]:
+    return _position(source, info, block_line, f"[{link.text}", used)
+
+
+def _position(
+    source: SourceMap, info: Any, block_line: int, needle: str, used: set[tuple[int, int]]
+) -> tuple[int, int]:
+    """Where `needle` is written, searching from the block's line (not a place already used)."""
     if info is None:
         return 1, 1
     # a `|` block's text starts on the line after `body: |`
     first = info.start.line + 1 if info.style == "|" else info.start.line
-    needle = f"[{link.text}"
     for offset in range(block_line, min(block_line + 40, len(source.lines))):
         number = first + offset
         if 0 < number <= len(source.lines):

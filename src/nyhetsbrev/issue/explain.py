@@ -68,7 +68,7 @@ def explain(
     exc: ValidationError, data: Any, source: SourceMap, model: type[BaseModel]
 ) -> list[Finding]:
     findings: dict[FieldPath, Finding] = {}
-    for err in exc.errors(include_url=False):
+    for err in _relevant(exc.errors(include_url=False)):
         kind = err["type"]
         path = _data_path(err["loc"], data, kind)
         if path in findings:
@@ -83,6 +83,27 @@ def explain(
     return list(findings.values())
 
 
+#: The per-language branches of a masthead text (`title: {nb: …, en: …}`), named in error locations.
+_PER_LANGUAGE = ("PerLanguage", "PerLanguageMarkdown")
+
+
+def _relevant(errors: list[Any]) -> list[Any]:
+    """Leave out "expected text" for a masthead text written per language when the per-language
+    branch has its own, more precise errors (`title.se: unknown field`)."""
+    per_language = {
+        tuple(e["loc"][: e["loc"].index(b)]) for e in errors for b in _PER_LANGUAGE if b in e["loc"]
+    }
+    return [
+        e
+        for e in errors
+        if not (
+            e["type"] == "string_type"
+            and isinstance(e.get("input"), dict)
+            and tuple(e["loc"][:-1]) in per_language
+        )
+    ]
+
+
 def _message(err: Any, path: FieldPath, source: SourceMap, model: type[BaseModel]) -> str:
     kind, value = err["type"], err.get("input")
     info = source.scalars.get(path)
@@ -93,6 +114,8 @@ def _message(err: Any, path: FieldPath, source: SourceMap, model: type[BaseModel
     if kind == "extra_forbidden":
         parent = _model_at(model, path[:-1])
         allowed = sorted(parent.model_fields) if parent else []
+        if any(branch in err["loc"] for branch in _PER_LANGUAGE):
+            allowed = ["nb", "nn", "en", "sv"]
         close = difflib.get_close_matches(name, allowed, n=1, cutoff=0.6)
         hint = f'did you mean "{close[0]}"?' if close else f"allowed here: {', '.join(allowed)}"
         return f"unknown field `{name}`: {hint}"

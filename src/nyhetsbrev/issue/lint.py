@@ -10,32 +10,12 @@ from nyhetsbrev.issue import markdown
 from nyhetsbrev.issue.content import markdown_links
 from nyhetsbrev.issue.crossrefs import page_references
 from nyhetsbrev.issue.findings import Finding, sort_key
+from nyhetsbrev.issue.hints import hints, is_vague_link
 from nyhetsbrev.issue.load import LoadedIssue
 from nyhetsbrev.issue.yamlsource import FieldPath, dotted
 
 PREHEADER_MAX = 130
 TODAY_ENV = "NYHETSBREV_TODAY"
-VAGUE_LINK_TEXT = frozenset(
-    {
-        "her",
-        "se her",
-        "klikk her",
-        "trykk her",
-        "les mer",
-        "mer",
-        "lenke",
-        "denne lenken",
-        "here",
-        "click here",
-        "read more",
-        "more",
-        "link",
-        "this link",
-        "här",
-        "klicka här",
-        "läs mer",
-    }
-)
 PLACEHOLDER_HOST = markdown.PLACEHOLDER_HOST
 PLACEHOLDER_WORD = markdown.PLACEHOLDER_WORD
 
@@ -50,7 +30,7 @@ def lint(loaded: LoadedIssue, *, on: dt.date | None = None) -> list[Finding]:
     """Every editorial warning of an issue (and its publication), grouped: one line per kind."""
     now = on or today()
     issue, source = loaded.issue, loaded.source
-    found: list[Finding] = []
+    found: list[Finding] = list(loaded.masthead_gaps)
 
     def warn(path: FieldPath, code: str, message: str, *, line: int = 0, col: int = 0) -> None:
         if not line:
@@ -58,8 +38,9 @@ def lint(loaded: LoadedIssue, *, on: dt.date | None = None) -> list[Finding]:
             line, col = mark.line, mark.col
         found.append(Finding(source.file, line, col, "warning", message, dotted(path), code))
 
+    good_link = hints(loaded.language).good_link
     for (path, text), line, col, href in markdown_links(issue, source):
-        _check_link(warn, path, text, href, line, col)
+        _check_link(warn, path, text, href, line, col, good_link)
     found += page_references(issue, source)
     for s, section in enumerate(issue.sections):
         if not section.articles:
@@ -73,7 +54,7 @@ def lint(loaded: LoadedIssue, *, on: dt.date | None = None) -> list[Finding]:
             for e, event in enumerate(article.events):
                 path = (*base, "events", e)
                 if event.url is not None:
-                    _check_link(warn, (*path, "url"), event.title, event.url, 0, 0)
+                    _check_link(warn, (*path, "url"), event.title, event.url, 0, 0, good_link)
                 if event.last_day < now:
                     warn(
                         path,
@@ -91,7 +72,13 @@ def lint(loaded: LoadedIssue, *, on: dt.date | None = None) -> list[Finding]:
             for d, decision in enumerate(article.decisions):
                 if decision.url is not None:
                     _check_link(
-                        warn, (*base, "decisions", d, "url"), decision.title, decision.url, 0, 0
+                        warn,
+                        (*base, "decisions", d, "url"),
+                        decision.title,
+                        decision.url,
+                        0,
+                        0,
+                        good_link,
                     )
             if article.deadline is not None and article.deadline < now:
                 warn(
@@ -152,7 +139,9 @@ def lint(loaded: LoadedIssue, *, on: dt.date | None = None) -> list[Finding]:
     return group(found)
 
 
-def _check_link(warn: object, path: FieldPath, text: str, href: str, line: int, col: int) -> None:
+def _check_link(
+    warn: object, path: FieldPath, text: str, href: str, line: int, col: int, good_link: str
+) -> None:
     assert callable(warn)
     target = href.strip()
     if markdown.is_placeholder_link(target):
@@ -173,14 +162,12 @@ def _check_link(warn: object, path: FieldPath, text: str, href: str, line: int, 
             line=line,
             col=col,
         )
-    normalised = " ".join(text.strip(" .,:;!").casefold().split())
-    if normalised in VAGUE_LINK_TEXT:
+    if is_vague_link(text):
         warn(
             path,
             "vague-link-text",
             f'link text "{text.strip()}" does not say where it leads '
-            "(WCAG 2.4.4): link the words that name the target, e.g. "
-            "[Veileder for identifisering](https://…)",
+            f"(WCAG 2.4.4): link the words that name the target, e.g. {good_link}",
             line=line,
             col=col,
         )

@@ -21,9 +21,23 @@ from nyhetsbrev.i18n import period_label
 from nyhetsbrev.issue.buildable import build_blockers
 from nyhetsbrev.issue.explain import explain
 from nyhetsbrev.issue.findings import Finding, sort_key, summary
+from nyhetsbrev.issue.localized import (
+    gap_findings,
+    masthead_language_tags,
+    missing_own_language,
+    own_language,
+    resolve,
+)
 from nyhetsbrev.issue.masthead import check_publication, shown
 from nyhetsbrev.issue.model import ISSUE_ID as ISSUE_ID
-from nyhetsbrev.issue.model import ISSUE_YEARS, Issue, Publication, quarter_period
+from nyhetsbrev.issue.model import (
+    ISSUE_YEARS,
+    Issue,
+    Publication,
+    PublicationFile,
+    Strict,
+    quarter_period,
+)
 from nyhetsbrev.issue.validate import check_content
 from nyhetsbrev.issue.yamlsource import SourceMap, YamlProblem, dotted, read_yaml
 from nyhetsbrev.workspace import Workspace
@@ -49,6 +63,8 @@ class LoadedIssue:
     publication_path: Path
     source: SourceMap
     token_scope: str | None = None  # the publication, in a workspace with several
+    #: `check`'s warnings for masthead texts the issue's language lacks (they fell back).
+    masthead_gaps: tuple[Finding, ...] = ()
 
     @property
     def dir(self) -> Path:
@@ -106,13 +122,27 @@ def find_publication(ws: Workspace) -> tuple[str, Path]:
 
 
 def load_publication(ws: Workspace) -> tuple[str, Path, Publication | None, list[Finding]]:
+    """The publication in its own language (None if its file has errors)."""
+    pub_id, path, raw, _, findings = load_masthead(ws)
+    return pub_id, path, resolve(raw, own_language(raw))[0] if raw else None, findings
+
+
+def load_masthead(
+    ws: Workspace,
+) -> tuple[str, Path, Strict | None, SourceMap | None, list[Finding]]:
+    """The publication file as written (texts per language), for `localized.resolve`."""
     pub_id, path = find_publication(ws)
-    model, source, findings = _load_model(path, ws.relative(path), Publication)
-    if isinstance(model, Publication) and source is not None:
-        findings += check_publication(model, source)
-        if findings:
-            model = None
-    return pub_id, path, model, findings  # type: ignore[return-value]
+    where = ws.relative(path)
+    raw, source, findings = _load_model(path, where, PublicationFile)
+    if raw is not None:
+        findings += missing_own_language(raw, source, where)  # type: ignore[arg-type]
+        findings += masthead_language_tags(raw, source, where)  # type: ignore[arg-type]
+    if raw is not None and source is not None and not findings:
+        # the rules beyond the types, on the texts of the publication's own language
+        findings += check_publication(resolve(raw, own_language(raw))[0], source)  # type: ignore[arg-type]
+    if any(f.level == "error" for f in findings):
+        return pub_id, path, None, source, findings
+    return pub_id, path, raw, source, findings  # type: ignore[return-value]
 
 
 def load(ws: Workspace, issue_id: str) -> tuple[LoadedIssue | None, list[Finding]]:
@@ -125,7 +155,7 @@ def load(ws: Workspace, issue_id: str) -> tuple[LoadedIssue | None, list[Finding
         raise IssueError(
             f"{ws.relative(path)} does not exist: start it with `nyhetsbrev new {issue_id}`.{hint}"
         )
-    pub_id, pub_path, publication, findings = load_publication(ws)
+    pub_id, pub_path, raw, pub_source, findings = load_masthead(ws)
     issue, source, issue_findings = _load_model(path, ws.relative(path), Issue)
     findings += issue_findings
     if issue is None or source is None:
@@ -133,10 +163,20 @@ def load(ws: Workspace, issue_id: str) -> tuple[LoadedIssue | None, list[Finding
     assert isinstance(issue, Issue)
     findings += check_content(issue, issue_id, path.parent, source)
     findings += build_blockers(issue, source)  # what `build` would refuse: errors here
-    if publication is None or any(f.level == "error" for f in findings):
+    if raw is None or any(f.level == "error" for f in findings):
         return None, sorted(findings, key=sort_key)
+    publication, gaps = resolve(raw, issue.language or own_language(raw))
+    masthead = tuple(gap_findings(gaps, pub_source, ws.relative(pub_path)))
     loaded = LoadedIssue(
-        issue_id, path, issue, publication, pub_id, pub_path, source, ws.token_scope
+        issue_id,
+        path,
+        issue,
+        publication,
+        pub_id,
+        pub_path,
+        source,
+        ws.token_scope,
+        masthead_gaps=masthead,
     )
     return loaded, sorted(findings, key=sort_key)
 
@@ -158,7 +198,7 @@ def _load_model(
         data, source, findings = read_yaml(path, shown)
     except YamlProblem as problem:
         finding = problem.finding
-        if model is Publication and finding.message.startswith("file is empty"):
+        if model in (Publication, PublicationFile) and finding.message.startswith("file is empty"):
             finding = dataclasses.replace(finding, message=EMPTY_PUBLICATION)
         return None, None, [finding]
     findings += _surrogates(source)

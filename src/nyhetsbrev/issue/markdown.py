@@ -1,6 +1,8 @@
 """The Markdown subset of article bodies, parsed once into a small tree every edition renders.
 
-Paragraphs, **bold**, *italic*, [links](https://…), bullet and numbered lists, hard line breaks.
+Paragraphs, **bold**, *italic*, [links](https://…), bullet and numbered lists, hard line breaks,
+and passages in another language (WCAG 2.1 SC 3.1.2): `[Från ord till handling]{lang=sv}` for
+words inside a paragraph, and a paragraph ending in ` {lang=sv}` for a whole paragraph.
 Everything else — raw HTML included — stays literal text: markdown-it runs with HTML disabled
 and only the rules above enabled.
 """
@@ -13,6 +15,7 @@ from functools import lru_cache
 from html import escape
 
 from markdown_it import MarkdownIt
+from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 
 from nyhetsbrev.issue.typography import enable_typography
@@ -33,6 +36,12 @@ def is_placeholder_link(href: str) -> bool:
     return is_dead_link(target) or bool(
         PLACEHOLDER_HOST.match(target) or PLACEHOLDER_WORD.search(target)
     )
+
+
+#: `{lang=CODE}`: what follows a passage in another language. The code is checked by `check`
+#: (a BCP 47 tag Babel knows), not here: the parser keeps what was written.
+LANG_MARK = re.compile(r"\{lang=([A-Za-z0-9-]{1,35})\}")
+_BLOCK_LANG = re.compile(r"(?:^|[ \t])\{lang=([A-Za-z0-9-]{1,35})\}[ \t]*$")
 
 
 @dataclass(frozen=True)
@@ -61,17 +70,26 @@ class Link:
 
 
 @dataclass(frozen=True)
+class Span:
+    """Words in another language than the issue's: `[Från ord till handling]{lang=sv}`."""
+
+    lang: str
+    children: tuple[Inline, ...]
+
+
+@dataclass(frozen=True)
 class LineBreak:
     pass
 
 
-Inline = Text | Strong | Emph | Link | LineBreak
+Inline = Text | Strong | Emph | Link | Span | LineBreak
 
 
 @dataclass(frozen=True)
 class Paragraph:
     children: tuple[Inline, ...]
     line: int  # 0-based line of the Markdown source where it starts
+    lang: str = ""  # a paragraph in another language: it ended in ` {lang=sv}`
 
 
 @dataclass(frozen=True)
@@ -88,7 +106,28 @@ Block = Paragraph | ListBlock
 def _parser(language: str | None) -> MarkdownIt:
     md = MarkdownIt("zero", {"html": False, "linkify": False, "typographer": False})
     md.enable(["paragraph", "list", "emphasis", "link", "autolink", "escape", "newline"])
+    md.inline.ruler.before("link", "lang_span", _lang_span)
     return enable_typography(md, language) if language else md
+
+
+def _lang_span(state: StateInline, silent: bool) -> bool:
+    """`[words]{lang=CODE}` → lang_open, the words' own tokens, lang_close."""
+    start, maximum = state.pos, state.posMax
+    if state.src[start] != "[":
+        return False
+    label_end = state.md.helpers.parseLinkLabel(state, start, False)
+    if label_end < 0:
+        return False
+    mark = LANG_MARK.match(state.src, label_end + 1, maximum)
+    if mark is None:
+        return False
+    if not silent:
+        state.pos, state.posMax = start + 1, label_end
+        state.push("lang_open", "span", 1).attrs = {"lang": mark.group(1)}
+        state.md.inline.tokenize(state)
+        state.push("lang_close", "span", -1)
+    state.pos, state.posMax = mark.end(), maximum
+    return True
 
 
 @lru_cache(maxsize=4096)
@@ -108,8 +147,8 @@ def _blocks(tokens: list[Token], i: int, close: str | None) -> tuple[list[Block]
             return out, i + 1
         line = tok.map[0] if tok.map else 0
         if tok.type == "paragraph_open":
-            inline = tokens[i + 1]
-            out.append(Paragraph(tuple(_inlines(inline.children or [])), line))
+            children, lang = _block_lang(_inlines(tokens[i + 1].children or []))
+            out.append(Paragraph(tuple(children), line, lang))
             i += 3
         elif tok.type in ("bullet_list_open", "ordered_list_open"):
             ordered = tok.type == "ordered_list_open"
@@ -142,19 +181,36 @@ def _inlines(tokens: list[Token]) -> list[Inline]:
             stack.append((kind, "", []))
         elif kind == "link_open":
             stack.append((kind, str(tok.attrs.get("href", "")), []))
-        elif kind in ("strong_close", "em_close", "link_close"):
+        elif kind == "lang_open":
+            stack.append((kind, str(tok.attrs.get("lang", "")), []))
+        elif kind in ("strong_close", "em_close", "link_close", "lang_close"):
             opened, href, children = stack.pop()
             node: Inline
             if opened == "strong_open":
                 node = Strong(tuple(children))
             elif opened == "em_open":
                 node = Emph(tuple(children))
+            elif opened == "lang_open":
+                node = Span(href, tuple(children))
             else:
                 node = Link(href, tuple(children))
             stack[-1][2].append(node)
         elif tok.content:  # anything unexpected is kept as its literal text
             stack[-1][2].append(Text(tok.content))
     return _merge_text(stack[0][2])
+
+
+def _block_lang(children: list[Inline]) -> tuple[list[Inline], str]:
+    """A paragraph whose last words are ` {lang=CODE}`: its children without them, and CODE."""
+    if not children or not isinstance(children[-1], Text):
+        return children, ""
+    last = children[-1].text
+    found = _BLOCK_LANG.search(last)
+    if found is None:
+        return children, ""
+    rest = last[: found.start()].rstrip()
+    kept = [*children[:-1], Text(rest)] if rest else children[:-1]
+    return (kept, found.group(1)) if kept else (children, "")
 
 
 def _merge_text(items: list[Inline]) -> list[Inline]:
@@ -200,13 +256,39 @@ def links(blocks: tuple[Block, ...]) -> list[tuple[Link, int]]:
         for child in children:
             if isinstance(child, Link):
                 found.append((child, line))
-            if isinstance(child, Strong | Emph | Link):
+            if isinstance(child, Strong | Emph | Link | Span):
                 walk_inline(child.children, line)
 
     def walk(items: tuple[Block, ...]) -> None:
         for block in items:
             if isinstance(block, Paragraph):
                 walk_inline(block.children, block.line)
+            else:
+                for item in block.items:
+                    walk(item)
+
+    walk(blocks)
+    return found
+
+
+def languages(blocks: tuple[Block, ...]) -> list[tuple[str, int]]:
+    """Every language code written in the text (spans and paragraphs), with the 0-based source
+    line of its block, in reading order."""
+    found: list[tuple[str, int]] = []
+
+    def walk_inline(children: tuple[Inline, ...], line: int) -> None:
+        for child in children:
+            if isinstance(child, Span):
+                found.append((child.lang, line))
+            if isinstance(child, Strong | Emph | Link | Span):
+                walk_inline(child.children, line)
+
+    def walk(items: tuple[Block, ...]) -> None:
+        for block in items:
+            if isinstance(block, Paragraph):
+                walk_inline(block.children, block.line)
+                if block.lang:
+                    found.append((block.lang, block.line))
             else:
                 for item in block.items:
                     walk(item)
@@ -227,6 +309,9 @@ def inline_html(children: tuple[Inline, ...], link_attrs: str = "") -> str:
             parts.append(f"<strong>{inline_html(child.children, link_attrs)}</strong>")
         elif isinstance(child, Emph):
             parts.append(f"<em>{inline_html(child.children, link_attrs)}</em>")
+        elif isinstance(child, Span):
+            inner = inline_html(child.children, link_attrs)
+            parts.append(f'<span lang="{escape(child.lang, quote=True)}">{inner}</span>')
         elif is_dead_link(child.href):  # a link that goes nowhere is plain text
             parts.append(inline_html(child.children, link_attrs))
         else:
@@ -241,13 +326,15 @@ def blocks_html(blocks: tuple[Block, ...], link_attrs: str = "") -> str:
     parts: list[str] = []
     for block in blocks:
         if isinstance(block, Paragraph):
-            parts.append(f"<p>{inline_html(block.children, link_attrs)}</p>")
+            lang = f' lang="{escape(block.lang, quote=True)}"' if block.lang else ""
+            parts.append(f"<p{lang}>{inline_html(block.children, link_attrs)}</p>")
         else:
             tag = "ol" if block.ordered else "ul"
             items = []
             for item in block.items:
                 if len(item) == 1 and isinstance(item[0], Paragraph):
-                    items.append(f"<li>{inline_html(item[0].children, link_attrs)}</li>")
+                    lang = f' lang="{escape(item[0].lang, quote=True)}"' if item[0].lang else ""
+                    items.append(f"<li{lang}>{inline_html(item[0].children, link_attrs)}</li>")
                 else:
                     items.append(f"<li>{blocks_html(item, link_attrs)}</li>")
             parts.append(f"<{tag}>{''.join(items)}</{tag}>")

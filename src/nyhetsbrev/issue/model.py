@@ -8,7 +8,9 @@ import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
+from pydantic.fields import FieldInfo
+from typing_extensions import TypedDict
 
 Language = Literal["nb", "nn", "en", "sv"]
 LANGUAGES: tuple[str, ...] = ("nb", "nn", "en", "sv")
@@ -199,6 +201,72 @@ class Publication(Strict):
     )
 
 
+#: The masthead's fields an editor may write once per language (`title: {nb: …, en: …}`).
+LOCALIZED_FIELDS = ("name", "short_name", "title", "audience")
+LOCALIZED_BLOCKS = ("contact", "about", "contact_list")
+_PER_LANGUAGE = (
+    " Either one text, or one per language: `{nb: …, en: …}`; an issue uses its own language's, "
+    "else the publication's."
+)
+
+
+class PerLanguage(TypedDict, total=False):
+    """One text per language; the publication's own language must be among them."""
+
+    __pydantic_config__ = ConfigDict(extra="forbid")  # type: ignore[misc]
+    nb: NonEmpty
+    nn: NonEmpty
+    en: NonEmpty
+    sv: NonEmpty
+
+
+class PerLanguageMarkdown(TypedDict, total=False):
+    """One Markdown text per language (write each as a `|` block)."""
+
+    __pydantic_config__ = ConfigDict(extra="forbid")  # type: ignore[misc]
+    nb: str
+    nn: str
+    en: str
+    sv: str
+
+
+Localized = Annotated[
+    NonEmpty | PerLanguage,
+    Field(description="A text, or one per language (nb, nn, en, sv)."),
+]
+LocalizedMarkdown = Annotated[
+    str | PerLanguageMarkdown,
+    Field(
+        description="Markdown (see `body` of an article), or one per language: `{nb: |, en: |}`.",
+        json_schema_extra={"x-markdown": True},
+    ),
+]
+
+
+class LocalizedTextBlock(Strict):
+    """A box of the masthead, in one language or several."""
+
+    title: Localized | None = None
+    body: LocalizedMarkdown
+
+
+def _file_field(name: str, info: FieldInfo) -> tuple[Any, FieldInfo]:
+    if name not in LOCALIZED_FIELDS and name not in LOCALIZED_BLOCKS:
+        return info.annotation, info
+    kind: Any = LocalizedTextBlock if name in LOCALIZED_BLOCKS else Localized
+    return kind, Field(description=(info.description or "").rstrip(".") + "." + _PER_LANGUAGE)
+
+
+#: The publication file as written: `Publication`'s fields, the masthead's texts per language.
+#: `issue.localized.resolve` turns it into the `Publication` of one language.
+PublicationFile: type[Strict] = create_model(  # type: ignore[call-overload]
+    "PublicationFile",
+    __base__=Strict,
+    __doc__=Publication.__doc__,
+    **{name: _file_field(name, info) for name, info in Publication.model_fields.items()},
+)
+
+
 def _as_date(value: dt.date | dt.datetime) -> dt.date:
     return value.date() if isinstance(value, dt.datetime) else value
 
@@ -217,8 +285,13 @@ def quarter_period(issue_id: str) -> tuple[dt.date, dt.date]:
 def json_schemas() -> dict[str, dict[str, Any]]:
     """The JSON Schemas editors' tools use, generated from the model (never hand-written)."""
     out: dict[str, dict[str, Any]] = {}
-    for name, model in (("issue", Issue), ("publication", Publication)):
+    models: tuple[tuple[str, type[BaseModel]], ...] = (
+        ("issue", Issue),
+        ("publication", PublicationFile),
+    )
+    for name, model in models:
         schema = model.model_json_schema(mode="validation")
+        schema["title"] = model.__name__.removesuffix("File")
         schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
         schema["$id"] = f"{name}.schema.json"
         out[name] = schema

@@ -9,7 +9,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from nyhetsbrev.issue.content import markdown_links
+from babel import Locale, UnknownLocaleError
+
+from nyhetsbrev.issue.content import markdown_languages, markdown_links
 from nyhetsbrev.issue.findings import Finding
 from nyhetsbrev.issue.model import Issue, quarter_period
 from nyhetsbrev.issue.yamlsource import FieldPath, SourceMap, dotted
@@ -48,6 +50,10 @@ def check_content(issue: Issue, issue_id: str, folder: Path, source: SourceMap) 
                     dotted(path),
                 )
             )
+    for path, code, line, col in markdown_languages(issue, source):
+        problem = language_tag_problem(code)
+        if problem:
+            out.append(Finding(source.file, line, col, "error", problem, dotted(path)))
     for s, section in enumerate(issue.sections):
         for a, article in enumerate(section.articles):
             base: FieldPath = ("sections", s, "articles", a)
@@ -74,3 +80,23 @@ def check_content(issue: Issue, issue_id: str, folder: Path, source: SourceMap) 
                             f'not a link address: "{item.url}" — write it in full with https://',
                         )
     return out
+
+
+def language_tag_problem(code: str) -> str | None:
+    """Why `{lang=CODE}` is not a language tag readers' tools know, or None when it is one.
+
+    A BCP 47 tag (sv, en-GB, nn-NO) that Babel has data for; the language itself two or three
+    letters, as the PDF edition (Typst) and screen readers need it.
+    """
+    how = (
+        "write a language tag such as sv, en, nn, da or en-GB, "
+        "e.g. [Från ord till handling]{lang=sv}"
+    )
+    language = code.split("-")[0]
+    if not (2 <= len(language) <= 3 and language.isalpha()):
+        return f'"{code}" is not a language tag: {how}'
+    try:
+        Locale.parse(code, sep="-")
+    except (ValueError, UnknownLocaleError):
+        return f'"{code}" is not a language Babel knows: {how}'
+    return None

@@ -66,6 +66,8 @@ def inline_code(children: tuple[markdown.Inline, ...] | list[markdown.Inline]) -
             parts.append(f"strong({inline_code(child.children)})")
         elif isinstance(child, markdown.Emph):
             parts.append(f"emph({inline_code(child.children)})")
+        elif isinstance(child, markdown.Span):
+            parts.append(in_language(child.lang, inline_code(child.children)))
         elif markdown.is_dead_link(child.href):
             parts.append(inline_code(child.children))
         else:
@@ -82,13 +84,26 @@ def blocks_code(blocks: tuple[markdown.Block, ...]) -> str:
     return "{ " + "; ".join(_block(block) for block in blocks) + " }"
 
 
+def in_language(tag: str, content: str) -> str:
+    """`text(lang: "sv", region: "SE", …)`: Typst takes the language and the region apart, and
+    writes the language on the PDF's structure element (a tagged PDF's /Lang)."""
+    language, _, rest = tag.partition("-")
+    region = next((p for p in rest.split("-") if len(p) == 2 and p.isalpha()), "")
+    args = f"lang: {typst_str(language.lower())}"
+    if region:
+        args += f", region: {typst_str(region.upper())}"
+    return f"text({args}, {content})"
+
+
 def _block(block: markdown.Block) -> str:
     if isinstance(block, markdown.Paragraph):
-        return f"par({inline_code(block.children)})"
+        code = f"par({inline_code(block.children)})"
+        return in_language(block.lang, code) if block.lang else code
     items = []
     for item in block.items:
         if len(item) == 1 and isinstance(item[0], markdown.Paragraph):
-            items.append(inline_code(item[0].children))  # a tight item: no paragraph around it
+            code = inline_code(item[0].children)  # a tight item: no paragraph around it
+            items.append(in_language(item[0].lang, code) if item[0].lang else code)
         else:
             items.append(blocks_code(item))
     function = "enum" if block.ordered else "list"

@@ -56,20 +56,22 @@ class Approvals:
         stale = status.problem == STALE
         return Panel(status, _actor(), token, generation, stale), cookie
 
-    async def approve(self, request: Request, generation: int, labels: dict[str, str]) -> Response:
+    async def approve(
+        self, request: Request, generation: int, labels: dict[str, str], language: str = "nb"
+    ) -> Response:
         """POST /approve: record the approval, then back to the page (303)."""
         if not is_loopback(request):
-            return _refusal(labels, labels["preview_approve_loopback"], 403)
+            return _refusal(labels, labels["preview_approve_loopback"], 403, language)
         form = await request.form()
         if not self.csrf.is_valid(request, form.get(Csrf.FIELD)):
-            return _refusal(labels, labels["preview_approve_csrf"], 403)
+            return _refusal(labels, labels["preview_approve_csrf"], 403, language)
         if str(form.get("generation", "")) != str(generation):
-            return _refusal(labels, labels["preview_approve_changed"], 409)
+            return _refusal(labels, labels["preview_approve_changed"], 409, language)
         note = str(form.get("note", ""))[:MAX_NOTE]
         try:
             await run_in_threadpool(approve_build, self.ws, self.issue_id, _actor(), note)
         except NyhetsbrevError as exc:
-            return _refusal(labels, exc.message, 400)
+            return _refusal(labels, exc.message, 400, language)
         return RedirectResponse("/#approval", status_code=303)
 
 
@@ -103,11 +105,11 @@ def panel_context(panel: Panel) -> dict[str, Any]:
     }
 
 
-def _refusal(labels: dict[str, str], message: str, status: int) -> Response:
+def _refusal(labels: dict[str, str], message: str, status: int, language: str) -> Response:
     from html import escape
 
     body = (
-        f'<!doctype html><html><head><meta charset="utf-8"><title>'
+        f'<!doctype html><html lang="{escape(language)}"><head><meta charset="utf-8"><title>'
         f"{escape(labels['preview_approval'])}</title></head><body><h1>"
         f"{escape(labels['preview_approve_refused'])}</h1><pre>{escape(message)}</pre>"
         f'<p><a href="/#approval">{escape(labels["preview_back"])}</a></p></body></html>'

@@ -31,7 +31,7 @@ async def unsubscribe_page(request: Request) -> Response:
     pages = site.pages
     language = pages.language(request)
     labels = pages.labels(language)
-    values = {**pages.standard_values(), "email": contact.email}
+    values = {**pages.standard_values(language), "email": contact.email}
     return pages.render(
         request,
         "web-action.html.j2",
@@ -148,7 +148,9 @@ def preferences_form(
     pages = site.pages
     language = language or pages.language(request)
     languages = [(code, LANGUAGE_NAMES[code]) for code in LANGUAGES]
-    if contact.language not in LANGUAGES:  # e.g. sv, set by an editor: keep it choosable
+    if (
+        contact.language not in LANGUAGES
+    ):  # a code an editor set outside the page languages: keep it choosable
         languages.append((contact.language, contact.language))
     return pages.render(
         request,

@@ -9,6 +9,7 @@ from typing import Any
 
 import jinja2
 import yaml
+from babel.core import negotiate_locale
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
@@ -19,10 +20,12 @@ from nyhetsbrev.render.environment import environment
 from nyhetsbrev.theme import Theme, default_theme
 from nyhetsbrev.web.security import Csrf
 
-LANGUAGES = ("nb", "nn", "en")
+LANGUAGES = ("nb", "nn", "en", "sv")
 #: Each language named in itself, as a reader looks for it.
-LANGUAGE_NAMES = {"nb": "Bokmål", "nn": "Nynorsk", "en": "English"}
-_ACCEPT_ALIASES = {"no": "nb", "nb": "nb", "nn": "nn", "en": "en"}
+LANGUAGE_NAMES = {"nb": "Bokmål", "nn": "Nynorsk", "en": "English", "sv": "Svenska"}
+#: Tags browsers send that Babel's own aliases do not map onto a page language: plain "no"
+#: (Norwegian, written as bokmål by nearly all who send it) and its regional form.
+_ACCEPT_ALIASES = {"no": "nb", "no-no": "nb"}
 LABELS_FILE = Path(__file__).resolve().parent / "labels.yaml"
 #: Pages that carry a personal token or a form: never cached, never indexed.
 PRIVATE_HEADERS = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex, nofollow"}
@@ -45,25 +48,36 @@ def default_language(publication: Publication) -> str:
     return publication.language if publication.language in LANGUAGES else "nb"
 
 
-def choose_language(request: Request, default: str) -> str:
-    """`?lang=` if it names a page language; else the best of Accept-Language; else `default`."""
-    asked = request.query_params.get("lang", "")
-    if asked in LANGUAGES:
-        return asked
-    best: tuple[float, str] | None = None
-    for part in request.headers.get("accept-language", "").split(",")[:20]:
+def accepted_languages(header: str) -> list[str]:
+    """The language tags of an Accept-Language header, most preferred first; q=0 ("not this
+    one") and malformed parts are left out, and equally preferred tags keep their order."""
+    weighted: list[tuple[float, int, str]] = []
+    for index, part in enumerate(header.split(",")[:20]):
         tag, _, params = part.strip().partition(";")
-        code = _ACCEPT_ALIASES.get(tag.strip().lower().split("-")[0])
+        tag = tag.strip().lower()
         quality = 1.0
         if params.strip().startswith("q="):
             try:
                 quality = float(params.strip()[2:])
             except ValueError:
                 continue
-        # The first of equally preferred languages wins; q=0 means "not this one".
-        if code is not None and quality > 0 and (best is None or quality > best[0]):
-            best = (quality, code)
-    return best[1] if best else default
+        if tag and tag != "*" and quality > 0:
+            weighted.append((-quality, index, tag))
+    return [tag for _, _, tag in sorted(weighted)]
+
+
+def negotiate(header: str, available: tuple[str, ...] = LANGUAGES) -> str | None:
+    """The best of `available` for an Accept-Language header (Babel's negotiation), or None."""
+    preferred = accepted_languages(header)
+    return negotiate_locale(preferred, list(available), sep="-", aliases=_ACCEPT_ALIASES)
+
+
+def choose_language(request: Request, default: str) -> str:
+    """`?lang=` if it names a page language; else the best of Accept-Language; else `default`."""
+    asked = request.query_params.get("lang", "")
+    if asked in LANGUAGES:
+        return asked
+    return negotiate(request.headers.get("accept-language", "")) or default
 
 
 class Pages:
@@ -73,11 +87,23 @@ class Pages:
     a theme's editions never breaks the sign-up pages.
     """
 
-    def __init__(self, theme: Theme, publication: Publication, csrf: Csrf | None = None) -> None:
+    def __init__(
+        self,
+        theme: Theme,
+        publication: Publication,
+        csrf: Csrf | None = None,
+        *,
+        mastheads: Mapping[str, Publication] | None = None,
+    ) -> None:
         self.theme = theme
         self.publication = publication
         self.csrf = csrf
         self.default_language = default_language(publication)
+        self.mastheads = dict(mastheads or {})
+
+    def masthead(self, language: str) -> Publication:
+        """The publication's texts in `language` (its own language's where it has none)."""
+        return self.mastheads.get(language, self.publication)
 
     def language(self, request: Request) -> str:
         return choose_language(request, self.default_language)
@@ -100,7 +126,7 @@ class Pages:
         context = {
             "lang": language,
             "labels": labels,
-            "publication": self.publication,
+            "publication": self.masthead(language),
             # A query-only reference: this page in another language, whatever the request's path
             # (never the path itself, which may be `//evil.example/x`, a link off the site).
             "language_links": [(code, LANGUAGE_NAMES[code], f"?lang={code}") for code in LANGUAGES],
@@ -157,7 +183,7 @@ class Pages:
         (`archive`, `subscribe`) under them."""
         language = language or self.language(request)
         labels = self.labels(language)
-        filled = {**self.standard_values(), **(values or {})}
+        filled = {**self.standard_values(language), **(values or {})}
         return self.render(
             request,
             "web-message.html.j2",
@@ -170,8 +196,8 @@ class Pages:
             links=links,
         )
 
-    def standard_values(self) -> dict[str, str]:
-        pub = self.publication
+    def standard_values(self, language: str) -> dict[str, str]:
+        pub = self.masthead(language)
         return {
             "title": pub.title,
             "short_name": pub.short_name,

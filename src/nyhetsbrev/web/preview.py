@@ -199,9 +199,9 @@ async def approve(request: Request) -> Response:
     """The page's approve button (POST, CSRF-checked, loopback only): see web/approve.py."""
     snapshot = _state(request).current()
     default = snapshot.loaded.language if snapshot.loaded is not None else "nb"
-    labels = web_labels(choose_language(request, default if default in LANGUAGES else "nb"))
+    language = choose_language(request, default if default in LANGUAGES else "nb")
     approvals: Approvals = request.app.state.approvals
-    return await approvals.approve(request, snapshot.generation, labels)
+    return await approvals.approve(request, snapshot.generation, web_labels(language), language)
 
 
 async def events(request: Request) -> Response:

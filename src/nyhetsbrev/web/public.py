@@ -22,13 +22,14 @@ from nyhetsbrev.brand import load_brand
 from nyhetsbrev.contacts import tokens
 from nyhetsbrev.delivery.transport import SmtpSettings
 from nyhetsbrev.errors import WebError
-from nyhetsbrev.issue.load import load_publication
+from nyhetsbrev.issue.load import load_masthead, load_publication
+from nyhetsbrev.issue.localized import resolve
 from nyhetsbrev.issue.model import ISSUE_ID, Publication
 from nyhetsbrev.theme import default_theme, find_theme
 from nyhetsbrev.web import links, signup
 from nyhetsbrev.web.archive import CACHE, Archive
 from nyhetsbrev.web.mail import Mailer, SmtpMailer
-from nyhetsbrev.web.pages import Pages
+from nyhetsbrev.web.pages import LANGUAGES, Pages
 from nyhetsbrev.web.security import DEFAULT_HEADERS, BodyTooLarge, Csrf, LimitBody, SecurityHeaders
 from nyhetsbrev.web.site import Limits, Site, TokenRejected
 from nyhetsbrev.workspace import Workspace
@@ -53,6 +54,12 @@ def publication_for_serving(ws: Workspace) -> Publication:
             "public_url: https://nyhetsbrev.example.org"
         )
     return publication
+
+
+def mastheads(ws: Workspace) -> dict[str, Publication]:
+    """The publication in each page language, for pages in the reader's language."""
+    _, _, raw, _, _ = load_masthead(ws)
+    return {code: resolve(raw, code)[0] for code in LANGUAGES} if raw is not None else {}
 
 
 def check_proxies(trusted: Sequence[str]) -> list[str]:
@@ -87,7 +94,7 @@ def create_public_app(
     csrf = Csrf(token_key)
     site = Site(
         publication=publication,
-        pages=Pages(theme, publication, csrf),
+        pages=Pages(theme, publication, csrf, mastheads=mastheads(ws)),
         archive=Archive(ws.build_dir, publication),
         database_url=database_url or ws.database_url(),
         public_url=str(publication.public_url),

@@ -186,7 +186,7 @@ def record_signup(site: Site, signup: SignUp, client: str) -> Mail | None:
 def signup_mail(site: Site, contact: Contact, signup: SignUp, kind: str) -> Mail:
     labels = site.pages.labels(signup.language)
     values = {
-        **site.pages.standard_values(),
+        **site.pages.standard_values(signup.language),
         "email": signup.ascii_email,
         "days": site.limits.confirm_lifetime.days,
     }
@@ -226,8 +226,9 @@ async def confirm_page(request: Request) -> Response:
         return not_on_list(request, site, status=404)
     if contact.status != "pending":
         return confirmed(request, site, contact, already=True)
-    labels = site.pages.labels(site.pages.language(request))
-    values = {**site.pages.standard_values(), "email": contact.email}
+    language = site.pages.language(request)
+    labels = site.pages.labels(language)
+    values = {**site.pages.standard_values(language), "email": contact.email}
     return site.pages.render(
         request,
         "web-action.html.j2",
@@ -266,7 +267,7 @@ def confirmed(request: Request, site: Site, contact: Contact, *, already: bool) 
     language = pages.language(request)
     labels = pages.labels(language)
     title = labels["already_confirmed_title" if already else "confirmed_title"]
-    body = labels["confirmed_body"].format(**pages.standard_values(), **values)
+    body = labels["confirmed_body"].format(**pages.standard_values(language), **values)
     return pages.render(
         request,
         "web-message.html.j2",
