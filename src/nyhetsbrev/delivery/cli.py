@@ -9,30 +9,13 @@ from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 import click
 from click.core import ParameterSource
 
 from nyhetsbrev.cli_support import AppContext, pass_app
 from nyhetsbrev.contacts.model import LANGUAGES, current_actor
-from nyhetsbrev.contacts.store import ContactStore
-from nyhetsbrev.delivery import send as steps
-from nyhetsbrev.delivery.approval.gate import approval_for_send
-from nyhetsbrev.delivery.campaign import (
-    BOUNCES_TO_MARK,
-    Sender,
-    Summary,
-    count_audience,
-)
-from nyhetsbrev.delivery.dryrun import print_dry_run, write_emls
-from nyhetsbrev.delivery.ledger import Ledger
-from nyhetsbrev.delivery.operator import (
-    DEFAULTS,
-    ProgressLog,
-    next_steps,
-    resume_command,
-    stored_options,
-)
 from nyhetsbrev.delivery.options import (
     DEFAULT_DAILY_CAP,
     DEFAULT_MAX_ERRORS,
@@ -40,12 +23,19 @@ from nyhetsbrev.delivery.options import (
     DEFAULT_RETRY_DELAY,
     SendOptions,
 )
-from nyhetsbrev.delivery.prepare import Prepared, prepare
-from nyhetsbrev.delivery.reports import duration, list_rows, write_report
-from nyhetsbrev.delivery.schema import Campaign
 from nyhetsbrev.delivery.states import CampaignStatus, DeliveryStatus
 from nyhetsbrev.errors import DeliveryError
 from nyhetsbrev.workspace import Workspace
+
+# The database, SMTP and template stacks load in the functions that use them (the "heavy"
+# imports below), so `nyhetsbrev send --help` imports none of them.
+if TYPE_CHECKING:
+    from nyhetsbrev.contacts.store import ContactStore
+    from nyhetsbrev.delivery import send as steps
+    from nyhetsbrev.delivery.campaign import Sender, Summary
+    from nyhetsbrev.delivery.ledger import Ledger
+    from nyhetsbrev.delivery.prepare import Prepared
+    from nyhetsbrev.delivery.schema import Campaign
 
 
 @click.command()
@@ -200,6 +190,8 @@ def send(
         allow_placeholder_links,
     )  # fmt: skip
     opts.check_usage()
+    from nyhetsbrev.delivery.operator import DEFAULTS  # heavy: the campaign's table
+
     context = click.get_current_context()
     given = {
         name
@@ -212,6 +204,14 @@ def send(
 def run_send(app: AppContext, opts: SendOptions, given: set[str] | None = None) -> None:
     """A dry run, a test send, or a real (new or resumed) campaign, as `opts` say. A resume
     takes the options the campaign began with, except those `given` on the command line."""
+    from nyhetsbrev.delivery import send as steps  # heavy
+    from nyhetsbrev.delivery.approval.gate import approval_for_send
+    from nyhetsbrev.delivery.campaign import count_audience
+    from nyhetsbrev.delivery.dryrun import print_dry_run, write_emls
+    from nyhetsbrev.delivery.operator import DEFAULTS, stored_options
+    from nyhetsbrev.delivery.prepare import prepare
+    from nyhetsbrev.delivery.reports import write_report
+
     ws, issue_id = app.workspace, opts.issue_id
     with steps.open_ledger(ws) as (store, ledger):
         attach = opts.attach_pdf
@@ -290,6 +290,8 @@ def _show_warnings(prepared: Prepared) -> None:
 
 
 def _test_send(prepared: Prepared, store: ContactStore, addresses: list[str]) -> None:
+    from nyhetsbrev.delivery import send as steps  # heavy
+
     sent = 0
     for address, result in steps.test_send(prepared, store, addresses):
         click.echo(f"{address}: {result.outcome} — {result.reply}")
@@ -303,6 +305,8 @@ def _test_send(prepared: Prepared, store: ContactStore, addresses: list[str]) ->
 
 
 def _announce(ledger: Ledger, started: steps.Started) -> None:
+    from nyhetsbrev.delivery.reports import list_rows  # heavy
+
     for note in started.notes:
         click.echo(note)
     campaign = started.campaign
@@ -353,6 +357,8 @@ def _run_with_progress(sender: Sender, total: int) -> Summary:
         TimeRemainingColumn,
     )
 
+    from nyhetsbrev.delivery.operator import ProgressLog
+
     console = Console(stderr=True)
     started = time.monotonic()
     columns = (
@@ -389,6 +395,11 @@ def _finish(
     opts: SendOptions,
     prepared: Prepared,
 ) -> None:
+    from nyhetsbrev.delivery import send as steps  # heavy
+    from nyhetsbrev.delivery.campaign import BOUNCES_TO_MARK
+    from nyhetsbrev.delivery.operator import next_steps
+    from nyhetsbrev.delivery.reports import duration, list_rows, write_report
+
     issue_id = opts.issue_id
     campaign = summary.campaign
     path = steps.report_path(ws, campaign)
@@ -437,12 +448,16 @@ def _resume_command(
     app: AppContext, opts: SendOptions, prepared: Prepared, campaign: Campaign
 ) -> str:
     """The exact command that continues the campaign with the options it began with."""
+    from nyhetsbrev.delivery.operator import resume_command  # heavy
+
     return resume_command(opts.issue_id, _with_options(campaign, opts, prepared), app.root)
 
 
 def _with_options(campaign: Campaign, opts: SendOptions, prepared: Prepared) -> Campaign:
     """The campaign with its stored options (a campaign from before they were stored: this
     command's, with --allow-warnings when the issue has warnings)."""
+    from nyhetsbrev.delivery.operator import stored_options  # heavy
+
     if campaign.options:
         return campaign
     options = {**stored_options(vars(opts)), "allow_warnings": bool(prepared.warnings)}

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from nyhetsbrev.delivery.campaign import Audience, Limits
+if TYPE_CHECKING:  # `send --help` reads this module: the campaign's database stays unimported
+    from nyhetsbrev.delivery.campaign import Audience, Limits
 
 #: The limits' defaults (also the click options' defaults); a resume command repeats the others.
 DEFAULT_RATE: float = 30  # an int, so that --help shows "30"
@@ -52,9 +54,13 @@ class SendOptions:
         return not (self.real or self.tests)
 
     def audience(self) -> Audience:
+        from nyhetsbrev.delivery.campaign import Audience
+
         return Audience(self.topics or ("nyhetsbrev",), self.sectors, self.languages, self.again)
 
     def limits(self) -> Limits:
+        from nyhetsbrev.delivery.campaign import Limits
+
         return Limits(self.rate, self.daily_cap, self.max_errors, retry_delay=self.retry_delay)
 
     def check_usage(self) -> None:

@@ -6,18 +6,18 @@ import csv
 import os
 from itertools import islice
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from nyhetsbrev.cli_support import AppContext, pass_app
 from nyhetsbrev.contacts.model import now
-from nyhetsbrev.delivery import send as steps
-from nyhetsbrev.delivery.campaign import Audience, owner_alive, owner_who
-from nyhetsbrev.delivery.ledger import Ledger
-from nyhetsbrev.delivery.operator import resume_command
-from nyhetsbrev.delivery.schema import Campaign
 from nyhetsbrev.delivery.states import CampaignStatus, DeliveryStatus
 from nyhetsbrev.errors import DeliveryError
+
+if TYPE_CHECKING:  # the database loads when a verb runs: `campaigns --help` needs none of it
+    from nyhetsbrev.delivery.ledger import Ledger
+    from nyhetsbrev.delivery.schema import Campaign
 
 REPORT_COLUMNS = ("address", "outcome", "time", "smtp_reply", "attempts", "message_id")
 LISTED = 20  # failed / uncertain addresses shown before "and N more (see the report)"
@@ -72,6 +72,9 @@ def duration(seconds: float) -> str:
 def campaign_table(ledger: Ledger, root: str | None = None) -> list[str]:
     """One line per campaign (oldest first) under a header; empty without campaigns. After
     them, how to continue each campaign whose sender is gone."""
+    from nyhetsbrev.delivery.campaign import owner_who  # heavy
+    from nyhetsbrev.delivery.operator import resume_command
+
     found = ledger.campaigns()
     if not found:
         return []
@@ -102,6 +105,8 @@ def campaign_table(ledger: Ledger, root: str | None = None) -> list[str]:
 def shown_status(campaign: Campaign) -> str:
     """The campaign's state as a person needs it: `running` whose sender is gone is
     `interrupted` (a crash, a closed terminal, a machine that went away)."""
+    from nyhetsbrev.delivery.campaign import owner_alive  # heavy
+
     owner = campaign.owner
     if campaign.status != CampaignStatus.RUNNING or not owner:
         return campaign.status
@@ -116,6 +121,8 @@ def campaigns(ctx: click.Context) -> None:
     """List the campaigns (sends of an issue); `campaigns show N` for one."""
     if ctx.invoked_subcommand is not None:
         return
+    from nyhetsbrev.delivery import send as steps  # heavy
+
     app = ctx.find_object(AppContext) or AppContext()
     with steps.open_ledger(app.workspace) as (_, ledger):
         lines = campaign_table(ledger, app.root)
@@ -136,7 +143,9 @@ def campaigns(ctx: click.Context) -> None:
 @pass_app
 def show(app: AppContext, number: int, csv_path: Path | None) -> None:
     """Show campaign N: its issue, audience, state and outcomes."""
+    from nyhetsbrev.delivery import send as steps  # heavy
     from nyhetsbrev.delivery.approval.record import describe
+    from nyhetsbrev.delivery.campaign import Audience
 
     ws = app.workspace
     with steps.open_ledger(ws) as (store, ledger):

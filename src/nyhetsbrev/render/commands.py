@@ -5,11 +5,8 @@ from __future__ import annotations
 import click
 
 from nyhetsbrev.cli_support import AppContext, human_size, pass_app
-from nyhetsbrev.issue.findings import print_findings, summary
-from nyhetsbrev.render.build import BuildOptions, check_for_build, clip_share
-from nyhetsbrev.render.build import build as build_issue
-from nyhetsbrev.render.pdf import DEFAULT_STANDARD
-from nyhetsbrev.render.pdf import STANDARDS as PDF_STANDARDS
+from nyhetsbrev.render.standards import DEFAULT_STANDARD
+from nyhetsbrev.render.standards import STANDARDS as PDF_STANDARDS
 
 
 @click.command()
@@ -40,6 +37,11 @@ def build(
     (--strict stops on them). Nothing is written unless every edition renders and passes its
     checks; then build/ID/ is replaced at once and build/index.html (the archive) regenerated.
     """
+    # Here, not at the top: `build --help` imports neither Jinja nor Typst.
+    from nyhetsbrev.issue.findings import print_findings, summary
+    from nyhetsbrev.render.build import BuildOptions, check_for_build, clip_share
+    from nyhetsbrev.render.build import build as build_issue
+
     ws = app.workspace
     options = BuildOptions(
         strict=strict, keep_intermediate=keep_intermediate, pdf_standard=pdf_standard.lower()

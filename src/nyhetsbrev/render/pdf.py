@@ -20,11 +20,10 @@ from nyhetsbrev.issue.load import LoadedIssue
 from nyhetsbrev.issue.yamlsource import FieldPath
 from nyhetsbrev.render.environment import context, environment, typeset
 from nyhetsbrev.render.layout import contact_box_after
+from nyhetsbrev.render.standards import DEFAULT_STANDARD, STANDARDS
 from nyhetsbrev.theme import Theme
 
 TEMPLATE = "print.typ.j2"
-STANDARDS: dict[str, tuple[str, ...]] = {"ua-1": ("ua-1",), "a-2a,ua-1": ("a-2a", "ua-1")}
-DEFAULT_STANDARD = "ua-1"
 FONT_FAMILY = "Lato"
 # The faces the KOM look uses: (style, weight) → the file font-lato ships for it.
 FONT_FACES: dict[tuple[str, int], str] = {
