@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import click
 from click.core import ParameterSource
 
 from nyhetsbrev.cli_support import AppContext, pass_app
-from nyhetsbrev.contacts import exporting, report, traces
 from nyhetsbrev.contacts.cli_options import (
     FilterOptions,
     actor_option,
@@ -18,7 +18,6 @@ from nyhetsbrev.contacts.cli_options import (
     opened,
 )
 from nyhetsbrev.contacts.cli_transfer import export, import_
-from nyhetsbrev.contacts.database import read_transaction
 from nyhetsbrev.contacts.model import (
     CONSENT_SOURCES,
     LANGUAGES,
@@ -27,8 +26,12 @@ from nyhetsbrev.contacts.model import (
     ContactStatus,
     current_actor,
 )
-from nyhetsbrev.contacts.queries import last_events
 from nyhetsbrev.errors import ContactsError
+
+# The database (SQLAlchemy) and rich load in the commands that use them, so that
+# `nyhetsbrev contacts --help` and every `contacts VERB --help` import neither.
+if TYPE_CHECKING:
+    from nyhetsbrev.contacts import traces
 
 
 @click.group()
@@ -105,6 +108,10 @@ def add(
 @pass_app
 def list_(app: AppContext, filters: FilterOptions, fmt: str, limit: int | None) -> None:
     """List contacts, filtered by status, topic, sector, language or text."""
+    from nyhetsbrev.contacts import exporting, report  # heavy
+    from nyhetsbrev.contacts.database import read_transaction
+    from nyhetsbrev.contacts.queries import last_events
+
     with opened(app) as store:
         found = store.query(filters.criteria(store), limit=limit)
         out = sys.stdout  # streamed: rows are written as they are read
@@ -137,6 +144,8 @@ def list_(app: AppContext, filters: FilterOptions, fmt: str, limit: int | None) 
 @pass_app
 def show(app: AppContext, email: str, fmt: str, actor: str | None) -> None:
     """Everything held about one person; --format json answers a GDPR access request."""
+    from nyhetsbrev.contacts import exporting, report  # heavy
+
     with opened(app) as store:
         if store.get(email) is None and (erased := store.suppression(email)) is not None:
             raise ContactsError(
@@ -294,6 +303,8 @@ def resubscribe(
 @pass_app
 def erase(app: AppContext, email: str, yes: bool, actor: str | None) -> None:
     """Delete everything about a person; keep only a keyed hash so no import brings them back."""
+    from nyhetsbrev.contacts import traces  # heavy
+
     with opened(app) as store:
         contact = store.get(email)
         if contact is None and store.suppression(email) is not None:
@@ -351,6 +362,8 @@ def _say_scrubbed(app: AppContext, scrubbed: traces.Scrubbed) -> None:
 @pass_app
 def stats(app: AppContext, fmt: str) -> None:
     """Counts by status, topic, sector and language."""
+    from nyhetsbrev.contacts import report  # heavy
+
     with opened(app) as store:
         numbers = store.stats()
     click.echo(

@@ -6,12 +6,11 @@ import functools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import click
 
 from nyhetsbrev.cli_support import AppContext
-from nyhetsbrev.contacts.importing import ImportOptions
 from nyhetsbrev.contacts.model import (
     LANGUAGES,
     STATUSES,
@@ -19,8 +18,11 @@ from nyhetsbrev.contacts.model import (
     load_list_settings,
     publication_file,
 )
-from nyhetsbrev.contacts.queries import ContactFilter
-from nyhetsbrev.contacts.store import ContactStore, open_store
+
+if TYPE_CHECKING:  # the database loads when a command runs: `contacts --help` needs none of it
+    from nyhetsbrev.contacts.importing import ImportOptions
+    from nyhetsbrev.contacts.queries import ContactFilter
+    from nyhetsbrev.contacts.store import ContactStore
 
 F = TypeVar("F", bound=Callable[..., object])
 
@@ -28,6 +30,8 @@ F = TypeVar("F", bound=Callable[..., object])
 @contextmanager
 def opened(app: AppContext) -> Iterator[ContactStore]:
     """The workspace's contact store, with the publication's topics; closed afterwards."""
+    from nyhetsbrev.contacts.store import open_store  # heavy
+
     ws = app.workspace
     pub = publication_file(ws.newsletters)
     settings = load_list_settings(ws.newsletters, ws.relative(pub) if pub else None)
@@ -62,6 +66,8 @@ class FilterOptions:
 
     def criteria(self, store: ContactStore) -> ContactFilter:
         """The filter, with the topics checked against the publication's."""
+        from nyhetsbrev.contacts.queries import ContactFilter  # heavy
+
         topics = store.check_topics(self.topics) if self.topics else None
         return ContactFilter(self.statuses, topics, self.sectors, self.languages, self.search)
 

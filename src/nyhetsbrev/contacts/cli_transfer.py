@@ -9,7 +9,6 @@ from pathlib import Path
 import click
 
 from nyhetsbrev.cli_support import AppContext, pass_app
-from nyhetsbrev.contacts import exporting, report
 from nyhetsbrev.contacts.cli_options import (
     FilterOptions,
     actor_option,
@@ -17,7 +16,6 @@ from nyhetsbrev.contacts.cli_options import (
     opened,
     repeat_args,
 )
-from nyhetsbrev.contacts.importing import ImportOptions, run_import
 from nyhetsbrev.contacts.model import LANGUAGES, NEW_STATUSES, ContactStatus, current_actor
 from nyhetsbrev.errors import ContactsError
 
@@ -64,6 +62,9 @@ def import_(
     encoding: str | None,
 ) -> None:
     """Import a CSV from Excel or Outlook: a dry run unless --apply; never resubscribes anyone."""
+    from nyhetsbrev.contacts import report  # heavy: the database and rich load when it runs
+    from nyhetsbrev.contacts.importing import ImportOptions, run_import
+
     with opened(app) as store:
         options = ImportOptions(
             status=ContactStatus(status),
@@ -110,6 +111,8 @@ def export(
     actor: str | None,
 ) -> None:
     """Export contacts to CSV (opens in Excel, æøå intact) or JSON (with consent and events)."""
+    from nyhetsbrev.contacts import exporting  # heavy: the database loads when it runs
+
     fmt = fmt or ("json" if file and file.lower().endswith(".json") else "csv")
     with opened(app) as store:
         target = "standard output" if file in (None, "-") else file

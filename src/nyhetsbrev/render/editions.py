@@ -17,7 +17,8 @@ from nyhetsbrev.render.assets import issue_images
 from nyhetsbrev.render.assets import pdf_file_name as pdf_file_name
 from nyhetsbrev.render.email import EmailEdition, clip_warning, render_email
 from nyhetsbrev.render.environment import typeset
-from nyhetsbrev.render.pdf import DEFAULT_STANDARD, PdfEdition, render_pdf
+from nyhetsbrev.render.pdf import PdfEdition, render_pdf
+from nyhetsbrev.render.standards import DEFAULT_STANDARD
 from nyhetsbrev.render.text import render_text
 from nyhetsbrev.render.web import render_web
 from nyhetsbrev.theme import Theme
