@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib
-import traceback
 from typing import Any, NamedTuple
 
 import click
@@ -104,6 +103,8 @@ class NyhetsbrevGroup(click.Group):
             return super().invoke(ctx)
         except NyhetsbrevError:
             if debug_requested():
+                import traceback  # only here: `--help` imports as little as it can
+
                 traceback.print_exc()
             raise
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):

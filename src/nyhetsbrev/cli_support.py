@@ -5,11 +5,12 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from nyhetsbrev.workspace import PUBLICATION_ENV, Workspace
+if TYPE_CHECKING:  # found on first use: `nyhetsbrev --help` imports no pathlib
+    from nyhetsbrev.workspace import Workspace
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -26,6 +27,8 @@ class AppContext:
     @property
     def workspace(self) -> Workspace:
         """The workspace, found on first use (so `--help` and `init` work anywhere)."""
+        from nyhetsbrev.workspace import Workspace
+
         if self._workspace is None:
             self._workspace = Workspace.find(self.root, self.publication)
         return self._workspace
@@ -34,6 +37,8 @@ class AppContext:
     def workspaces(self) -> list[Workspace]:
         """The named publication's workspace, or every publication's when none is named (for
         the verbs that serve them all, like `serve`)."""
+        from nyhetsbrev.workspace import PUBLICATION_ENV, Workspace
+
         if self.publication or os.environ.get(PUBLICATION_ENV):
             return [self.workspace]
         return Workspace.find_root(self.root).each()
