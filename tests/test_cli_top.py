@@ -22,8 +22,12 @@ from tests.web.conftest import free_port
 
 Cli = Callable[..., Result]
 
-# What `nyhetsbrev --help` must not import: the database, web, DKIM, PDF and template stacks.
-HEAVY = ("sqlalchemy", "starlette", "uvicorn", "dkim", "dns", "typst", "jinja2", "watchfiles")
+# What `nyhetsbrev --help` and `VERB --help` must not import: the database, web, DKIM, PDF and
+# template stacks, the issue model (pydantic), Markdown, Babel's locale data and rich's console.
+HEAVY = (
+    "sqlalchemy", "starlette", "uvicorn", "dkim", "dns", "typst", "jinja2", "watchfiles",
+    "pydantic", "markdown_it", "babel", "rich",
+)  # fmt: skip
 ORDER = [
     "init", "new", "check", "build", "preview", "send", "approve", "approvals",
     "campaigns", "archive", "contacts", "bounces", "serve", "schema", "theme", "migrate",

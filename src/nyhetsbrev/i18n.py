@@ -4,16 +4,25 @@ from __future__ import annotations
 
 import datetime as dt
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-from babel import Locale
-from babel.dates import format_date as _babel_format_date
+if TYPE_CHECKING:  # Babel and its locale data load on the first date formatted: not for `check`
+    from babel import Locale
 
 EN_DASH = "\u2013"
 
 
 @lru_cache(maxsize=8)
 def locale(language: str) -> Locale:
+    from babel import Locale
+
     return Locale.parse(language)
+
+
+def _babel_format_date(day: dt.date, pattern: str, locale: Locale) -> str:
+    from babel.dates import format_date
+
+    return format_date(day, pattern, locale=locale)
 
 
 def month_name(day: dt.date, language: str) -> str:

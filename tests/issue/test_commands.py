@@ -216,12 +216,12 @@ def test_version_help_and_usage_errors(cli) -> None:
 
 
 def test_unexpected_errors_are_one_line_unless_debug(workspace: Path, cli, monkeypatch) -> None:
-    import nyhetsbrev.issue.commands as commands
+    import nyhetsbrev.issue.check as checking  # where `check` looks it up when it runs
 
     def boom(*_: object) -> None:
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(commands, "check_issue", boom)
+    monkeypatch.setattr(checking, "check_issue", boom)
     result = cli("check", "2024-q4")
     assert result.exit_code == 1
     assert result.output.startswith("Error: unexpected RuntimeError: disk on fire\n")

@@ -10,9 +10,7 @@ import click
 
 from nyhetsbrev.cli_support import AppContext, pass_app
 from nyhetsbrev.errors import IssueError, WorkspaceError
-from nyhetsbrev.issue.check import check_issue
 from nyhetsbrev.issue.findings import print_findings, summary
-from nyhetsbrev.issue.model import json_schemas, write_schemas
 from nyhetsbrev.workspace import Workspace
 
 ISSUE_ARG = click.argument("issue_id", metavar="ID")
@@ -35,6 +33,8 @@ def check(app: AppContext, issue_id: str, strict: bool, fmt: str) -> None:
 
     Exit status 1 when there are errors (or warnings, with --strict).
     """
+    from nyhetsbrev.issue.check import check_issue  # the model (pydantic): not for `--help`
+
     checked = check_issue(app.workspace, issue_id)
     findings = checked.findings
     errors = len(checked.errors)
@@ -97,6 +97,8 @@ def new(app: AppContext, issue_id: str, source_id: str | None) -> None:
 @pass_app
 def schema(app: AppContext, verify: bool) -> None:
     """Write the JSON Schemas editors' tools use (newsletters/*.schema.json), from the model."""
+    from nyhetsbrev.issue.model import json_schemas, write_schemas
+
     ws = app.workspace
     if verify:
         stale = [

@@ -7,7 +7,6 @@ what YAML made of what they wrote (`no` → false, unquoted dates, numbers) and 
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import re
 import types
 import typing
@@ -116,6 +115,8 @@ def _message(err: Any, path: FieldPath, source: SourceMap, model: type[BaseModel
         allowed = sorted(parent.model_fields) if parent else []
         if any(branch in err["loc"] for branch in _PER_LANGUAGE):
             allowed = ["nb", "nn", "en", "sv"]
+        import difflib  # only for a misspelt name
+
         close = difflib.get_close_matches(name, allowed, n=1, cutoff=0.6)
         hint = f'did you mean "{close[0]}"?' if close else f"allowed here: {', '.join(allowed)}"
         return f"unknown field `{name}`: {hint}"
@@ -155,6 +156,8 @@ def _message(err: Any, path: FieldPath, source: SourceMap, model: type[BaseModel
     if kind == "literal_error":
         expected = err.get("ctx", {}).get("expected", "")
         choices = re.findall(r"'([^']*)'", expected)
+        import difflib  # only for a misspelt value
+
         close = difflib.get_close_matches(str(value), choices, n=1, cutoff=0.5)
         hint = f' — did you mean "{close[0]}"?' if close else ""
         return f'"{raw}" is not one of {", ".join(choices)}{hint}'
