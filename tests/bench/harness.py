@@ -38,6 +38,10 @@ _atexit.register(_hwm)
 """
 CLI = "import sys\nfrom nyhetsbrev.cli import main\nsys.argv[0] = 'nyhetsbrev'\nmain()\n"
 PASS = "pass\n"
+# The measured interpreters keep their bytecode here, as an installed package keeps its .pyc
+# files: with PYTHONDONTWRITEBYTECODE set (as in CI and some shells) every run would compile
+# nyhetsbrev's own modules from source again, a cost no editor pays. The warm-up run fills it.
+BYTECODE = REPO / "build" / "bench-pycache"
 
 
 @dataclass
@@ -53,6 +57,8 @@ def python_process(
     """Run `code` (after WRAPPER) in a fresh interpreter; wall time and its own VmHWM."""
     with tempfile.NamedTemporaryFile("r", suffix=".hwm") as hwm:
         full_env = {**os.environ, **(env or {}), HWM_ENV: hwm.name}
+        full_env.pop("PYTHONDONTWRITEBYTECODE", None)
+        full_env.setdefault("PYTHONPYCACHEPREFIX", str(BYTECODE))
         started = time.perf_counter()
         with open(stdin or os.devnull, "rb") as source:
             done = subprocess.run(
