@@ -75,6 +75,7 @@ def test_every_verb_of_the_table_shows_its_own_help(cli: Cli) -> None:
 
 def test_help_imports_nothing_heavy() -> None:
     assert sorted(imported_by("--help") & set(HEAVY)) == []
+    assert "shutil" not in imported_by("--help")  # the width comes from the terminal directly
     assert sorted(imported_by("theme", "copy", "-h") & set(HEAVY)) == []
 
 
@@ -91,6 +92,22 @@ def test_a_sub_verbs_help_imports_nothing_heavy(words: tuple[str, ...]) -> None:
     """A group's callback runs before its sub-verb's help: it must not load its stack early."""
     heavy = sorted(imported_by(*words, "--help") & set(HEAVY))
     assert heavy == [], (words, heavy)
+
+
+@pytest.mark.parametrize(("columns", "widest"), [("60", 58), ("200", 78), ("", 78)])
+def test_help_wraps_at_clicks_width(columns: str, widest: int) -> None:
+    """$COLUMNS (else the terminal, else 80) less 2, at most 78, as click's own formatter."""
+    done = subprocess.run(
+        [sys.executable, "-m", "nyhetsbrev", "--help"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO / "src"), "COLUMNS": columns},
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    lines = [line for line in done.stdout.splitlines() if not line.lstrip().startswith("nyhet")]
+    assert max(len(line) for line in lines) <= widest  # click leaves the examples unwrapped
+    assert max(len(line) for line in lines) > widest - 12  # it does fill the width
 
 
 def test_running_a_verb_still_imports_its_stack() -> None:

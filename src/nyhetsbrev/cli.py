@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import importlib
+import os
+import sys
 from typing import Any, NamedTuple
 
 import click
+import click.formatting
 
 from nyhetsbrev import __version__
 from nyhetsbrev.cli_support import AppContext, debug_requested
@@ -68,8 +71,40 @@ def suggestion(name: str) -> str | None:
     return close[0] if close else None
 
 
+def terminal_columns() -> int:
+    """What `shutil.get_terminal_size().columns` gives ($COLUMNS, else the terminal, else 80),
+    without importing shutil (and with it bz2, lzma, fnmatch) to print `--help`."""
+    try:
+        columns = int(os.environ.get("COLUMNS", ""))
+    except ValueError:
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return columns or 80
+
+
+class HelpFormatter(click.HelpFormatter):
+    """click's formatter at click's own width, found without shutil."""
+
+    def __init__(
+        self, indent_increment: int = 2, width: int | None = None, max_width: int | None = None
+    ) -> None:
+        if width is None and click.formatting.FORCED_WIDTH is None:  # tests force 80
+            width = max(min(terminal_columns(), max_width or 80) - 2, 50)
+        super().__init__(indent_increment, width, max_width)
+
+
+class Context(click.Context):
+    formatter_class = HelpFormatter
+
+
 class NyhetsbrevGroup(click.Group):
     """Loads verbs lazily and turns any unexpected exception into one clear line."""
+
+    context_class = Context
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return list(COMMANDS)
