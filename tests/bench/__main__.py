@@ -11,7 +11,7 @@ import os
 import sys
 import time
 
-MODULES = ["startup", "email", "pdf", "contacts", "delivery", "web"]
+MODULES = ["startup", "email", "scaling", "pdf", "contacts", "delivery", "bounces", "web"]
 
 
 def main(argv: list[str]) -> int:

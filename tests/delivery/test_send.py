@@ -489,7 +489,9 @@ def test_rate_limit_is_kept(
     elapsed = time.monotonic() - started
     assert result.exit_code == 0, result.output
     assert smtp_sink.count() == 5
-    assert 2.0 <= elapsed < 5.0  # starts at 0, 0.5, 1.0, 1.5 and 2.0 s
+    # The limiter waits: starts at 0, 0.5, 1.0, 1.5 and 2.0 s. (No upper bound: speed is the
+    # bench's business, and a loaded machine may be slower.)
+    assert elapsed >= 2.0
 
 
 @pytest.mark.parametrize(
