@@ -23,15 +23,9 @@ REPORTS = "reports"
 def opened(ws: Workspace) -> Iterator[ContactStore]:
     """The workspace's contact store with the ledger and the bounce table migrated."""
     import nyhetsbrev.bounces.schema  # noqa: F401  (registers the migrations)
-    from nyhetsbrev.contacts.model import load_list_settings
-    from nyhetsbrev.contacts.store import open_store
+    from nyhetsbrev.contacts.store import open_workspace_store
 
-    settings = load_list_settings(ws.newsletters)
-    store = open_store(
-        ws.database_url(),
-        topics=settings.topics,
-        privacy_notice_version=settings.privacy_notice_version,
-    )
+    store = open_workspace_store(ws)
     with store:
         yield store
 

@@ -15,8 +15,6 @@ from nyhetsbrev.contacts.model import (
     LANGUAGES,
     STATUSES,
     ContactStatus,
-    load_list_settings,
-    publication_file,
 )
 
 if TYPE_CHECKING:  # the database loads when a command runs: `contacts --help` needs none of it
@@ -30,16 +28,9 @@ F = TypeVar("F", bound=Callable[..., object])
 @contextmanager
 def opened(app: AppContext) -> Iterator[ContactStore]:
     """The workspace's contact store, with the publication's topics; closed afterwards."""
-    from nyhetsbrev.contacts.store import open_store  # heavy
+    from nyhetsbrev.contacts.store import open_workspace_store  # heavy
 
-    ws = app.workspace
-    pub = publication_file(ws.newsletters)
-    settings = load_list_settings(ws.newsletters, ws.relative(pub) if pub else None)
-    store = open_store(
-        ws.database_url(),
-        topics=settings.topics,
-        privacy_notice_version=settings.privacy_notice_version,
-    )
+    store = open_workspace_store(app.workspace)
     with store:
         yield store
 

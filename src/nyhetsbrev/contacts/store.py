@@ -72,6 +72,7 @@ from nyhetsbrev.contacts.schema.migrations import migrate
 from nyhetsbrev.contacts.schema.tables import contacts, events, metadata
 from nyhetsbrev.contacts.suppression import Suppressor
 from nyhetsbrev.errors import ContactsError
+from nyhetsbrev.workspace import Workspace
 
 EDITABLE = ("email", "name", "organisation", "sector", "language", "topics", "notes")
 
@@ -115,6 +116,18 @@ def open_store(
         engine,
         topics=tuple(topics or DEFAULT_TOPICS),
         privacy_notice_version=privacy_notice_version,
+    )
+
+
+def open_workspace_store(ws: Workspace) -> ContactStore:
+    """The workspace's contact database, with its publication's topics and privacy-notice
+    version: what every command that touches the list opens."""
+    pub = model.publication_file(ws.newsletters)
+    settings = model.load_list_settings(ws.newsletters, ws.relative(pub) if pub else None)
+    return open_store(
+        ws.database_url(),
+        topics=settings.topics,
+        privacy_notice_version=settings.privacy_notice_version,
     )
 
 

@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from nyhetsbrev.contacts.keys import check_key_from_env, weak_key_message
-from nyhetsbrev.contacts.model import load_list_settings, now
-from nyhetsbrev.contacts.store import ContactStore, open_store
+from nyhetsbrev.contacts.model import now
+from nyhetsbrev.contacts.store import ContactStore, open_workspace_store
 from nyhetsbrev.contacts.tokens import SECRET_ENV, make_token, secret_key
 from nyhetsbrev.delivery.campaign import (
     Audience,
@@ -59,12 +59,7 @@ class Started:
 @contextmanager
 def open_ledger(ws: Workspace) -> Iterator[tuple[ContactStore, Ledger]]:
     """The workspace's contact store (migrated, ledger included) and its ledger."""
-    settings = load_list_settings(ws.newsletters)
-    store = open_store(
-        ws.database_url(),
-        topics=settings.topics,
-        privacy_notice_version=settings.privacy_notice_version,
-    )
+    store = open_workspace_store(ws)
     with store:
         secret = os.environ.get(SECRET_ENV, "")
         if secret and not weak_key_message(secret):  # readiness() reports a missing/weak key
