@@ -33,6 +33,8 @@ approvals = sa.Table(
 
 def _approval_v1(conn: Connection) -> None:
     """approvals: who approved which exact build of an issue, authenticated with an HMAC"""
+    # A frozen copy of the table as version 1 made it, on purpose: a migration must keep
+    # creating what it created, whatever `approvals` above becomes (an intended duplicate).
     md = sa.MetaData()
     table = sa.Table(
         "approvals",
