@@ -25,6 +25,7 @@ import httpx
 import pytest
 from tests.conftest import REPO
 from tests.web.conftest import free_port
+from tests.web.slowloris import closed_within
 
 from nyhetsbrev.contacts.store import ContactStore, open_store
 from nyhetsbrev.contacts.tokens import make_token
@@ -137,24 +138,9 @@ def get(path: str, host: str = "127.0.0.1") -> bytes:
 def seconds_until_closed(port: int, first: bytes, trickle: bytes) -> float | None:
     """Open a connection, send `first`, then one byte of `trickle` a second; the seconds until
     the server closes it, or None if it is still open after `CUT_OFF`."""
-    start = time.monotonic()
     with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
         sock.sendall(first)
-        sock.settimeout(1.0)
-        for index in range(int(CUT_OFF) + 1):  # bounded: at most CUT_OFF seconds
-            try:
-                if sock.recv(4096) == b"":
-                    return time.monotonic() - start
-            except TimeoutError:
-                pass
-            except ConnectionResetError:
-                return time.monotonic() - start
-            if index < len(trickle):
-                try:
-                    sock.sendall(trickle[index : index + 1])
-                except (BrokenPipeError, ConnectionResetError):
-                    return time.monotonic() - start
-    return None
+        return closed_within(sock, CUT_OFF + 1, trickle, step=1.0)
 
 
 # --- serve ----------------------------------------------------------------------------------

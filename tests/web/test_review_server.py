@@ -4,13 +4,13 @@ concurrency is bounded. Real uvicorn on loopback, in a thread; every wait is bou
 from __future__ import annotations
 
 import socket
-import time
 from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 from tests.web.conftest import Served
+from tests.web.slowloris import closed_within
 
 from nyhetsbrev.web.cli import bind, server
 from nyhetsbrev.web.serving import LIMITS
@@ -21,29 +21,6 @@ async def hello(request: object) -> PlainTextResponse:
 
 
 APP = Starlette(routes=[Route("/", hello)])
-
-
-def closed_within(sock: socket.socket, seconds: float, trickle: bytes = b"") -> float | None:
-    """Seconds until the server closes `sock` (None if it did not within `seconds`); meanwhile
-    one byte of `trickle` a quarter second, as a slowloris client does."""
-    start = time.monotonic()
-    sock.settimeout(0.25)
-    sent = 0
-    while time.monotonic() - start < seconds:
-        try:
-            if sock.recv(4096) == b"":
-                return time.monotonic() - start
-        except TimeoutError:
-            pass
-        except ConnectionResetError:
-            return time.monotonic() - start
-        if sent < len(trickle):
-            try:
-                sock.sendall(trickle[sent : sent + 1])
-            except (BrokenPipeError, ConnectionResetError):
-                return time.monotonic() - start
-            sent += 1
-    return None
 
 
 def test_limits_are_set() -> None:
