@@ -594,3 +594,25 @@ def test_server_unusable_mid_send_pauses_and_loses_nothing(
         == 0
     )
     assert sorted(smtp_sink.per_recipient().values()) == [1, 1, 1, 1]
+
+
+def test_dry_run_names_what_is_wrong_with_a_set_but_incomplete_smtp_setting(
+    send_ws: Path,
+    cli: Any,
+    contacts: Callable[..., list[int]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Tried as a new user: a URL and `m365` without the app registration said "not configured:
+    set NYHETSBREV_SMTP_URL", which was set. The dry run says what is missing instead."""
+    contacts(2)
+    monkeypatch.setenv("NYHETSBREV_SMTP_URL", "smtp://kom@politiet.no@smtp.office365.com:587")
+    monkeypatch.setenv("NYHETSBREV_SMTP_AUTH", "m365")
+    for name in ("TENANT_ID", "CLIENT_ID", "CLIENT_CERTIFICATE", "CLIENT_SECRET"):
+        monkeypatch.delenv(f"NYHETSBREV_M365_{name}", raising=False)
+    result = cli(*SEND)
+    assert result.exit_code == 0, result.output
+    smtp = next(line for line in result.output.splitlines() if line.startswith("SMTP:"))
+    assert "not configured: set NYHETSBREV_SMTP_URL" not in smtp
+    assert smtp.startswith(
+        "SMTP:     not usable: NYHETSBREV_SMTP_AUTH=m365 needs NYHETSBREV_M365_TENANT_ID"
+    )

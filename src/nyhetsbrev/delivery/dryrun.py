@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
@@ -18,6 +19,7 @@ from nyhetsbrev.delivery.message import Recipient, format_address, write_eml
 from nyhetsbrev.delivery.options import SendOptions
 from nyhetsbrev.delivery.prepare import Prepared
 from nyhetsbrev.delivery.reports import duration
+from nyhetsbrev.delivery.smtpconfig import URL_ENV
 from nyhetsbrev.delivery.states import DeliveryStatus
 from nyhetsbrev.delivery.transport import SmtpSettings
 from nyhetsbrev.errors import DeliveryError
@@ -57,8 +59,11 @@ def print_dry_run(
         smtp = SmtpSettings.from_env()
         rows.append(("SMTP", f"{smtp.display} ({smtp.security})"))
         rows.append(("Login", smtp.login))
-    except DeliveryError:
-        rows.append(("SMTP", "not configured: set NYHETSBREV_SMTP_URL (see docs/operations.md)"))
+    except DeliveryError as exc:
+        if os.environ.get(URL_ENV, "").strip():  # set, but something with it is wrong: say what
+            rows.append(("SMTP", f"not usable: {exc.message}"))
+        else:
+            rows.append(("SMTP", f"not configured: set {URL_ENV} (see docs/operations.md)"))
     rows.append(("Time", estimate(count, limits)))
     approval = dry_run_line(ledger.engine, prepared, audience, current_actor(opts.actor))
     if approval:
